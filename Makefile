@@ -1,0 +1,48 @@
+# Pinstablr: `make run` serves the embedded stack, `make test` runs every check and test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate demo lint typecheck pytest topology-up topology-down topology-status clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate_all -v 0
+
+demo: migrate
+	$(PY) manage.py load_demo_data
+
+run: demo
+	$(PY) deploy/local/serve_embedded.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+pytest: install
+	$(VENV)/bin/pytest
+
+test: lint typecheck pytest
+
+topology-up: install
+	$(PY) deploy/local/topology.py up
+
+topology-down:
+	$(PY) deploy/local/topology.py down
+
+topology-status:
+	$(PY) deploy/local/topology.py status
+
+clean: topology-down
+	rm -rf var

@@ -1,0 +1,11 @@
+"""REST API v1: every app's endpoints under /api/v1/."""
+
+from django.urls import path
+
+from apps.accounts.apis import MeApi, UserDetailApi
+
+app_name = "api"
+urlpatterns = [
+    path("me/", MeApi.as_view(), name="me"),
+    path("users/<str:username>/", UserDetailApi.as_view(), name="user-detail"),
+]

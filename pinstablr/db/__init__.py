@@ -1,0 +1,1 @@
+"""Database topology: aliases, the router, per-request read routing and replica health."""

@@ -1,0 +1,1 @@
+"""Settings profiles: base (shared), dev (the embedded default), test, production."""

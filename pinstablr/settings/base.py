@@ -1,0 +1,240 @@
+"""Settings shared by every profile.
+
+Every value comes from the environment (django-environ). With no environment at all the
+defaults are the embedded ones: SQLite files and local media under ``var/``, a local-memory
+cache and a filesystem message queue, so the service runs with no server installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+from kombu import Queue
+
+from pinstablr.db.config import build_databases, replica_aliases, sqlite_read_only_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+env = environ.Env()
+
+VAR_DIR = Path(env.str("PINSTABLR_VAR_DIR", default=str(BASE_DIR / "var")))
+DEFAULT_DB_PATH = VAR_DIR / "db" / "pinstablr.sqlite3"
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "guardian",
+    "pinstablr.db",
+    "apps.common",
+    "apps.accounts",
+    "apps.experiments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outermost database middleware: it owns the per-request routing state.
+    "pinstablr.db.middleware.ReadRoutingMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "pinstablr.urls"
+WSGI_APPLICATION = "pinstablr.wsgi.application"
+ASGI_APPLICATION = "pinstablr.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases -------------------------------------------------------------------------
+
+DATABASES = build_databases(
+    primary_url=env.str("DATABASE_URL", default=f"sqlite:///{DEFAULT_DB_PATH}"),
+    replica_urls=env.list("DATABASE_REPLICA_URLS", default=[sqlite_read_only_url(DEFAULT_DB_PATH)]),
+    reporting_url=env.str("DATABASE_REPORTING_URL", default=sqlite_read_only_url(DEFAULT_DB_PATH)),
+    experiments_url=env.str(
+        "DATABASE_EXPERIMENTS_URL", default=f"sqlite:///{VAR_DIR / 'db' / 'experiments.sqlite3'}"
+    ),
+    experiments_read_url=env.str(
+        "DATABASE_EXPERIMENTS_READ_URL", default=sqlite_read_only_url(DEFAULT_DB_PATH)
+    ),
+    conn_max_age=env.int("DATABASE_CONN_MAX_AGE", default=0),
+)
+DATABASE_ROUTERS = ["pinstablr.db.router.TopologyRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PINSTABLR_REPLICAS = replica_aliases(DATABASES)
+# After a write, a user's reads stay on the primary until a replica has applied it. Where
+# the database has no replication positions (SQLite) they stay for this many seconds.
+PINSTABLR_PIN_SECONDS = env.float("PINSTABLR_PIN_SECONDS", default=5.0)
+# A replica further behind than this is skipped.
+PINSTABLR_REPLICA_MAX_LAG_SECONDS = env.float("PINSTABLR_REPLICA_MAX_LAG_SECONDS", default=30.0)
+# A replica that failed is skipped for this long before it is tried again.
+PINSTABLR_REPLICA_COOLDOWN_SECONDS = env.float("PINSTABLR_REPLICA_COOLDOWN_SECONDS", default=10.0)
+# How long a replica's lag and position reading is trusted before it is read again.
+PINSTABLR_REPLICA_CHECK_SECONDS = env.float("PINSTABLR_REPLICA_CHECK_SECONDS", default=1.0)
+
+# --- Auth ------------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+GUARDIAN_RAISE_403 = False
+
+# --- Internationalisation --------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media ------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+PINSTABLR_MEDIA_STORAGE = env.str("PINSTABLR_MEDIA_STORAGE", default="filesystem")
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if PINSTABLR_MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default=""),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default=""),
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
+# --- Cache -----------------------------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                # Redis down means a slower site, not a broken one.
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+            "KEY_PREFIX": "pinstablr",
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery ----------------------------------------------------------------------------
+
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Embedded default: a queue in files, so a local worker process runs tasks off-request.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+elif CELERY_BROKER_URL.startswith(("amqp://", "pyamqp://")):
+    # Publisher confirms: delay() returns only once the broker has the message.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "max_retries": 3}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("images", "reports", "default")]
+CELERY_TASK_ROUTES = {
+    "apps.photos.tasks.*": {"queue": "images"},
+    "apps.reports.tasks.*": {"queue": "reports"},
+}
+# A task is acknowledged after it ran, and given back if its worker dies, so a killed
+# worker loses nothing; tasks are written to be idempotent for that reason.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+# State lives on the models; nobody reads task results.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- REST API --------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    # Every endpoint is closed unless it says otherwise.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pinstablr API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Security defaults shared by every profile -----------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the JS client reads it to send the header
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

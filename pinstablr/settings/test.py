@@ -1,0 +1,15 @@
+"""Test run: embedded databases in memory, fast hashing, no real broker unless asked."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = "test-only-key-not-secret"  # noqa: S105 - the test profile only
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+
+# Static files straight from static/ (no collectstatic) while developing and testing.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,36 @@
+"""Shared fixtures: media in a temp folder, and servers that tests need or skip without."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.services import require_service
+
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_replica_pool():
+    """Each test starts with a pool that has seen no failures."""
+    from pinstablr.db.replicas import set_pool
+
+    set_pool(None)
+    yield
+    set_pool(None)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return require_service("redis")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    return require_service("rabbitmq")
