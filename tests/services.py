@@ -46,3 +46,10 @@ def require_service(name: str) -> str:
     if not port_open(parts.hostname or "127.0.0.1", parts.port or 0):
         missing(f"{name} is not reachable at {parts.hostname}:{parts.port}")
     return url
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

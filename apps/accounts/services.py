@@ -8,11 +8,12 @@ def profile_update(
     *, user: User, display_name: str | None = None, bio: str | None = None
 ) -> Profile:
     """Change the fields given of ``user``'s profile."""
-    profile = Profile.objects.select_for_update().get(user=user)
+    profile = Profile.objects.select_for_update().select_related("user").get(user=user)
     if display_name is not None:
         profile.display_name = display_name
     if bio is not None:
         profile.bio = bio
-    profile.full_clean()
+    # The user link is not being changed: checking it would cost two needless queries.
+    profile.full_clean(exclude=["user"], validate_unique=False)
     profile.save()
     return profile

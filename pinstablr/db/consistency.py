@@ -9,10 +9,10 @@ so that anonymous clients and every web server see it without a lookup.
 
 from __future__ import annotations
 
-import json
 import time
 
 from django.conf import settings
+from django.core import signing
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
@@ -32,17 +32,15 @@ def cookie_max_age() -> int:
 def state_for(request: HttpRequest) -> RoutingState:
     """The routing state a request starts with, from its method and its cookie."""
     state = RoutingState(primary_only=request.method not in ("GET", "HEAD", "OPTIONS"))
-    raw = request.get_signed_cookie(
-        COOKIE_NAME, default=None, salt=COOKIE_SALT, max_age=cookie_max_age()
-    )
+    raw = request.COOKIES.get(COOKIE_NAME)
     if not raw:
         return state
     try:
-        remembered = json.loads(raw)
+        remembered = signing.loads(raw, salt=COOKIE_SALT, max_age=cookie_max_age())
         position = remembered.get("position")
         written_at = float(remembered.get("written_at", 0))
-    except (ValueError, TypeError, AttributeError):
-        return state
+    except (signing.BadSignature, ValueError, TypeError, AttributeError):
+        return state  # tampered, expired or from an older release: route as if absent
     state.required_position = position if isinstance(position, str) and position else None
     state.pinned_until = written_at + settings.PINSTABLR_PIN_SECONDS
     return state
@@ -54,11 +52,11 @@ def remember_write(state: RoutingState, response: HttpResponse) -> None:
         return
     primary = connections[PRIMARY]
     position = positions.primary_position(primary) if primary.connection else None
-    value = json.dumps({"position": position, "written_at": time.time()})
-    response.set_signed_cookie(
+    # signing.dumps is URL-safe base64: no quotes or commas for a cookie jar to mangle.
+    value = signing.dumps({"position": position, "written_at": time.time()}, salt=COOKIE_SALT)
+    response.set_cookie(
         COOKIE_NAME,
         value,
-        salt=COOKIE_SALT,
         max_age=cookie_max_age(),
         httponly=True,
         samesite="Lax",

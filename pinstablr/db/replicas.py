@@ -55,7 +55,9 @@ def probe_replica(alias: str) -> Probe:
         connection.ensure_connection()
         return Probe(lag=0.0, position=None)
     with connection.cursor() as cursor:
-        cursor.execute("SHOW SLAVE STATUS")
+        # MariaDB: unlike SHOW SLAVE STATUS, this one also reports Gtid_Slave_Pos (the applied
+        # position), and a SHOW costs no SELECT on the replica's counters.
+        cursor.execute("SHOW ALL SLAVES STATUS")
         row = cursor.fetchone()
         if row is None:  # not replicating from anything: a primary standing in for a replica
             return Probe(lag=0.0, position=None)

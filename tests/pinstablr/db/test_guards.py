@@ -14,9 +14,11 @@ def test_writing_through_a_read_only_alias_fails_clearly(alias):
     user = User.objects.create(username="mira")
     with pytest.raises(ReadOnlyDatabaseError, match=f"'{alias}' database is a read-only copy"):
         Profile.objects.using(alias).filter(user=user).update(bio="changed")
-    with pytest.raises(ReadOnlyDatabaseError, match="writes go to 'default'"):
-        with connections[alias].cursor() as cursor:
-            cursor.execute("DELETE FROM accounts_profile")
+    with (
+        pytest.raises(ReadOnlyDatabaseError, match="writes go to 'default'"),
+        connections[alias].cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM accounts_profile")
     assert Profile.objects.get(user=user).bio == ""
 
 

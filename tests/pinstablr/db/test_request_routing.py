@@ -25,7 +25,9 @@ def healthy_replica() -> None:
 
 @contextmanager
 def queries_per_alias() -> Iterator[dict[str, CaptureQueriesContext]]:
-    captured = {alias: CaptureQueriesContext(connections[alias]) for alias in ("default", "replica_1")}
+    captured = {
+        alias: CaptureQueriesContext(connections[alias]) for alias in ("default", "replica_1")
+    }
     for context in captured.values():
         context.__enter__()
     try:

@@ -138,7 +138,16 @@ CONTEXTS = {
 }
 
 ORDINARY = [Profile]
-PRIMARY_ONLY = [User, Group, Permission, Session, ContentType, LogEntry, UserObjectPermission, Token]
+PRIMARY_ONLY = [
+    User,
+    Group,
+    Permission,
+    Session,
+    ContentType,
+    LogEntry,
+    UserObjectPermission,
+    Token,
+]
 EXPERIMENTS = [Experiment]
 
 # context -> where an ordinary read goes
@@ -192,9 +201,7 @@ def test_auth_sessions_admin_log_tokens_and_guardian_read_the_primary(
 
 @pytest.mark.parametrize("context_name", list(CONTEXTS))
 @pytest.mark.parametrize("operation", ["read", "write"])
-def test_experiments_only_ever_use_the_experiments_database(
-    operation, context_name, monkeypatch
-):
+def test_experiments_only_ever_use_the_experiments_database(operation, context_name, monkeypatch):
     assert route(Experiment, operation, CONTEXTS[context_name], monkeypatch) == "experiments"
 
 
