@@ -210,3 +210,14 @@ def test_a_replica_killed_mid_workload_costs_no_failed_request(topology, app_ser
         assert app_server.get("/api/v1/users/ada/").status_code == 200
     assert topology.com_select("replica") - before >= 10
     assert app_server.get("/readyz").json()["status"] == "ok"
+
+
+def test_the_topology_command_shows_every_alias_with_its_lag(topology, app_server):
+    topology.settle()
+    output = manage(app_server.env, "topology")
+    lines = {line.split()[0]: line for line in output.splitlines()[1:]}
+    assert set(lines) == {"default", "replica_1", "reporting", "experiments_read", "experiments"}
+    for alias in ("replica_1", "reporting", "experiments_read"):
+        assert "reachable" in lines[alias]
+        assert lines[alias].rstrip().endswith("0s"), lines[alias]
+    assert "mysql" in lines["default"]
