@@ -3,12 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.common.views import home
+from apps.photos.views import rendition_file
 from pinstablr import health
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("media/r/<path:key>", rendition_file, name="rendition-file"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("pinstablr.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.common",
     "apps.accounts",
     "apps.experiments",
+    "apps.photos",
 ]
 
 MIDDLEWARE = [
@@ -133,24 +134,66 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT: Path | None = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
 PINSTABLR_MEDIA_STORAGE = env.str("PINSTABLR_MEDIA_STORAGE", default="filesystem")
+RENDITION_CACHE_CONTROL = "public, max-age=31536000, immutable"
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Keys are content hashes, so an existing object is always equal: overwrite, never rename.
+    "originals": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None, "allow_overwrite": True},
+    },
+    "renditions": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": MEDIA_ROOT / "r",
+            "base_url": f"{MEDIA_URL}r/",
+            "allow_overwrite": True,
+        },
+    },
 }
 if PINSTABLR_MEDIA_STORAGE == "s3":
+    _s3 = {
+        "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default=""),
+        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+        "access_key": env.str("AWS_ACCESS_KEY_ID", default=""),
+        "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=""),
+        "region_name": env.str("AWS_S3_REGION_NAME", default="us-east-1"),
+        "addressing_style": "path",
+        "signature_version": "s3v4",
+        "file_overwrite": True,
+        "default_acl": None,
+    }
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "media", "querystring_auth": True},
+    }
+    STORAGES["originals"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "private", "querystring_auth": True},
+    }
+    STORAGES["renditions"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default=""),
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
-            "access_key": env.str("AWS_ACCESS_KEY_ID", default=""),
-            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=""),
-            "default_acl": "private",
-            "querystring_auth": True,
-            "file_overwrite": False,
+            **_s3,
+            "location": "r",
+            "object_parameters": {"CacheControl": RENDITION_CACHE_CONTROL},
+            # A CDN or the bucket's public endpoint in front of the renditions; without one,
+            # URLs are signed.
+            "custom_domain": env.str("PINSTABLR_RENDITIONS_DOMAIN", default="") or None,
+            "querystring_auth": not env.str("PINSTABLR_RENDITIONS_DOMAIN", default=""),
+            "querystring_expire": 7 * 24 * 3600,
         },
     }
+
+# --- Uploads ---------------------------------------------------------------------------
+
+PINSTABLR_UPLOAD_MAX_BYTES = env.int("PINSTABLR_UPLOAD_MAX_BYTES", default=25 * 1000 * 1000)
+PINSTABLR_UPLOAD_MAX_PIXELS = env.int("PINSTABLR_UPLOAD_MAX_PIXELS", default=50 * 1000 * 1000)
+# Larger uploads spool to a temporary file rather than memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Cache -----------------------------------------------------------------------------
 
@@ -190,9 +233,19 @@ elif CELERY_BROKER_URL.startswith(("amqp://", "pyamqp://")):
     # Publisher confirms: delay() returns only once the broker has the message.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "max_retries": 3}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# With the broker down, a request that enqueues gives up within about a second.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5,
+}  # fmt: skip
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("images", "reports", "default")]
+# Priorities on the images queue: new uploads (6) before AVIF extras (1).
+CELERY_TASK_QUEUES = [
+    Queue("images", queue_arguments={"x-max-priority": 10}),
+    Queue("reports"),
+    Queue("default"),
+]
 CELERY_TASK_ROUTES = {
+    "apps.photos.tasks.requeue_pending_photos": {"queue": "default"},
     "apps.photos.tasks.*": {"queue": "images"},
     "apps.reports.tasks.*": {"queue": "reports"},
 }

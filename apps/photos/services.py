@@ -1,0 +1,217 @@
+"""Photo writes: upload, processing on the image workers, deletion."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import IO
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import User
+from pinstablr.db.config import PRIMARY
+
+from . import imaging, storage
+from .models import Photo, Rendition
+from .validation import check_file_name, probe_upload
+
+logger = logging.getLogger(__name__)
+
+# Bump when the renditions change (sizes, formats, settings): `manage.py reprocess_photos`
+# then brings older photos up to date from their stored masters.
+PIPELINE_VERSION = 1
+
+
+def photo_create(
+    *, owner: User, upload: IO[bytes], size: int, name: str | None = None, caption: str = ""
+) -> tuple[Photo, bool]:
+    """Store an upload and queue its processing; ``(photo, created)``.
+
+    The same user sending the same bytes again gets the photo they already have: no second
+    copy, no second processing. Raises ``UploadRejected`` (nothing stored) for bad files.
+    """
+    check_file_name(name)
+    probe = probe_upload(upload, size=size)
+    existing = Photo.objects.filter(owner=owner, sha256=probe.sha256).first()
+    if existing is not None:
+        return existing, False
+    key = storage.upload_key(probe.sha256)
+    storage.put(storage.originals(), key, probe.data)
+    try:
+        with transaction.atomic(using=PRIMARY):
+            photo = Photo.objects.create(
+                owner=owner, caption=caption, sha256=probe.sha256, source_format=probe.format,
+                upload_key=key, original_bytes=len(probe.data), width=probe.width,
+                height=probe.height,
+            )  # fmt: skip
+    except IntegrityError:  # the same upload, twice at once: the first one wins
+        return Photo.objects.using(PRIMARY).get(owner=owner, sha256=probe.sha256), False
+    transaction.on_commit(lambda: enqueue_processing(photo.pk), using=PRIMARY)
+    return photo, True
+
+
+def enqueue_processing(photo_id: int) -> None:
+    """Queue a photo for the image workers; a dead broker leaves it pending, not lost.
+
+    Pending photos are queued again by the ``requeue_pending_photos`` task once the broker
+    is back.
+    """
+    from .tasks import process_photo
+
+    try:
+        process_photo.apply_async((photo_id,), priority=6)
+    except Exception:
+        logger.exception("could not queue photo %s; it stays pending", photo_id)
+
+
+def _claim(photo_id: int) -> Photo | None:
+    """Mark the photo processing, unless it is already done at this pipeline version."""
+    with transaction.atomic(using=PRIMARY):
+        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+        if photo is None:
+            return None  # deleted since it was queued
+        if photo.status == Photo.Status.READY and photo.pipeline_version >= PIPELINE_VERSION:
+            return None
+        photo.status = Photo.Status.PROCESSING
+        photo.save(update_fields=["status", "updated_at"])
+        return photo
+
+
+def _fail(photo: Photo, reason: str) -> None:
+    Photo.objects.filter(pk=photo.pk).update(
+        status=Photo.Status.FAILED, failure_reason=reason[:300], updated_at=timezone.now()
+    )
+
+
+def photo_process(*, photo_id: int) -> None:
+    """Make the renditions, placeholder and clean master of a photo; mark it ready.
+
+    Idempotent: keys are content hashes and rows are unique per (photo, width, format), so
+    a task that runs twice (a worker killed mid-way, a duplicate delivery) changes nothing
+    the second time. A file that cannot be decoded ends ``failed`` with its reason.
+    """
+    photo = _claim(photo_id)
+    if photo is None:
+        return
+    source_key = photo.original_key or photo.upload_key
+    data = storage.read(storage.originals(), source_key)
+    try:
+        rendered = imaging.render(data)
+        master, extension = imaging.clean_master(data, photo.source_format)
+    except imaging.CorruptImage as error:
+        _fail(photo, str(error))
+        return
+    for encoded in rendered.renditions:
+        storage.put(
+            storage.renditions(), storage.rendition_key(encoded.data, encoded.format), encoded.data
+        )
+    master_key = storage.original_key(photo.sha256, extension)
+    storage.put(storage.originals(), master_key, master)
+    with transaction.atomic(using=PRIMARY):
+        _replace_renditions(photo, rendered.renditions, formats={"jpeg", "webp"})
+        Photo.objects.filter(pk=photo.pk).update(
+            status=Photo.Status.READY, failure_reason="", width=rendered.width,
+            height=rendered.height, placeholder=rendered.placeholder,
+            dominant_color=rendered.dominant_color, original_key=master_key,
+            original_bytes=len(master), upload_key="", pipeline_version=PIPELINE_VERSION,
+            processed_at=timezone.now(), updated_at=timezone.now(),
+        )  # fmt: skip
+    if photo.upload_key and photo.upload_key != master_key:
+        transaction.on_commit(lambda: _drop_upload(photo.upload_key, photo.sha256), using=PRIMARY)
+    transaction.on_commit(lambda: enqueue_avif(photo.pk), using=PRIMARY)
+
+
+def _replace_renditions(photo: Photo, encoded: list[imaging.Encoded], *, formats: set[str]) -> None:
+    Rendition.objects.filter(photo=photo, format__in=formats).delete()
+    Rendition.objects.bulk_create(
+        Rendition(
+            photo=photo,
+            width=item.width,
+            height=item.height,
+            format=item.format,
+            storage_key=storage.rendition_key(item.data, item.format),
+            bytes=len(item.data),
+        )
+        for item in encoded
+    )
+
+
+def _drop_upload(key: str, sha256: str) -> None:
+    """The raw upload is no longer needed once no pending photo of these bytes needs it."""
+    if not Photo.objects.using(PRIMARY).filter(upload_key=key).exists():
+        storage.delete_quietly(storage.originals(), key)
+
+
+def enqueue_avif(photo_id: int) -> None:
+    from .tasks import encode_avif
+
+    try:
+        encode_avif.apply_async((photo_id,), priority=1)
+    except Exception:
+        logger.exception("could not queue AVIF renditions of photo %s", photo_id)
+
+
+def photo_encode_avif(*, photo_id: int) -> None:
+    """Add AVIF renditions to a ready photo (about 4x the CPU of JPEG+WebP, so later)."""
+    photo = Photo.objects.using(PRIMARY).filter(pk=photo_id, status=Photo.Status.READY).first()
+    if photo is None or not photo.original_key:
+        return
+    data = storage.read(storage.originals(), photo.original_key)
+    try:
+        rendered = imaging.render(data, formats=("avif",))
+    except imaging.CorruptImage:
+        logger.exception("AVIF renditions of photo %s failed", photo_id)
+        return
+    for encoded in rendered.renditions:
+        storage.put(storage.renditions(), storage.rendition_key(encoded.data, "avif"), encoded.data)
+    with transaction.atomic(using=PRIMARY):
+        if Photo.objects.select_for_update().filter(pk=photo_id).exists():
+            _replace_renditions(photo, rendered.renditions, formats={"avif"})
+
+
+def photo_delete(*, photo: Photo) -> None:
+    """Delete a photo and every stored object no other photo still uses."""
+    keys = list(photo.renditions.values_list("storage_key", flat=True))
+    originals = [key for key in (photo.upload_key, photo.original_key) if key]
+    with transaction.atomic(using=PRIMARY):
+        photo.delete()
+    shared_renditions = set(
+        Rendition.objects.using(PRIMARY)
+        .filter(storage_key__in=keys)
+        .values_list("storage_key", flat=True)
+    )
+    for key in set(keys) - shared_renditions:
+        storage.delete_quietly(storage.renditions(), key)
+    for key in originals:
+        in_use = Photo.objects.using(PRIMARY).filter(Q(original_key=key) | Q(upload_key=key))
+        if not in_use.exists():
+            storage.delete_quietly(storage.originals(), key)
+
+
+def photos_requeue_pending(*, older_than_seconds: int = 300) -> int:
+    """Queue again photos left pending (broker was down) or stuck processing (worker lost)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stuck = Photo.objects.using(PRIMARY).filter(
+        status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING], updated_at__lt=cutoff
+    )
+    ids = list(stuck.values_list("pk", flat=True)[:1000])
+    for photo_id in ids:
+        enqueue_processing(photo_id)
+    return len(ids)
+
+
+def photos_reprocess_outdated(*, limit: int | None = None) -> int:
+    """Queue every ready photo made by an older pipeline version."""
+    outdated = Photo.objects.using(PRIMARY).filter(
+        status=Photo.Status.READY, pipeline_version__lt=PIPELINE_VERSION
+    )
+    ids = list(
+        outdated.values_list("pk", flat=True)[:limit]
+        if limit
+        else outdated.values_list("pk", flat=True)
+    )
+    for photo_id in ids:
+        enqueue_processing(photo_id)
+    return len(ids)
