@@ -60,7 +60,13 @@ class PhotoCreateApi(APIView):
     parser_classes = [MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
-        image = serializers.FileField(allow_empty_file=True)
+        image = serializers.FileField(
+            allow_empty_file=True,
+            error_messages={
+                "required": "No file was submitted. Choose a photo to upload.",
+                "invalid": "No file was submitted. Choose a photo to upload.",
+            },
+        )
         caption = serializers.CharField(required=False, allow_blank=True, max_length=2200)
 
     @extend_schema(request=InputSerializer, responses={201: PhotoOutputSerializer})

@@ -131,13 +131,18 @@ def decode_upright(data: bytes, *, max_width: int | None = None) -> Image.Image:
     """
     try:
         image = open_image(data)
-        orientation = orientation_of(image)
-        if max_width and image.format in ("JPEG", "MPO"):
+        if image.format in ("JPEG", "MPO"):
+            # A JPEG's EXIF is read without decoding, so the draft size can depend on it.
+            orientation = orientation_of(image)
             width, height = upright_size(image.size, orientation)
-            if width > max_width:
+            if max_width and width > max_width:
                 wanted = (max_width, max(1, round(height * max_width / width)))
                 image.draft("RGB", upright_size(wanted, orientation))
-        image.load()
+            image.load()
+        else:
+            # Other formats may decode while reading EXIF and swallow the error: decode first.
+            image.load()
+            orientation = orientation_of(image)
         upright = _to_srgb_rgb(image)
         if orientation in TRANSPOSE:
             upright = upright.transpose(TRANSPOSE[orientation])

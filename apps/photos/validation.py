@@ -92,9 +92,11 @@ def probe_upload(upload: IO[bytes], *, size: int) -> ProbedUpload:
         raise UploadRejected("empty_file", "The file is empty. Choose a photo to upload.")
     image = _open_checked(data)
     with image:
-        width, height = upright_size(image.size, orientation_of(image))
-        image_format = image.format or ""
+        image_format, size_in_header = image.format or "", image.size
+        # Decode before reading EXIF: for some formats reading EXIF decodes the pixels and
+        # would swallow the error that must reject the file.
         _decode_checked(image)
+        width, height = upright_size(size_in_header, orientation_of(image))
     return ProbedUpload(
         data=data, sha256=hashlib.sha256(data).hexdigest(), format=image_format,
         width=width, height=height,

@@ -105,6 +105,15 @@ def gif_logical_screen_bomb() -> bytes:
     return screen + frame + b"\x3b"
 
 
+def png_broken_stream() -> bytes:
+    """A PNG whose pixel data is not a zlib stream at all."""
+    header = struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"not a zlib stream")
+        + _chunk(b"IEND", b"")
+    )  # fmt: skip
+
+
 def truncated(data: bytes, fraction: float = 0.5) -> bytes:
     return data[: int(len(data) * fraction)]
 

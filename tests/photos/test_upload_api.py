@@ -82,6 +82,7 @@ BAD_FILES = {
         "bomb.gif",
         "dimensions are too large",
     ),
+    "PNG with broken pixel data": (samples.png_broken_stream(), "broken.png", "damaged"),
     "PNG with a text bomb": (samples.png_text_bomb(), "text.png", "damaged"),
     "HTML named .jpg": (samples.HTML, "page.jpg", "not a supported image"),
     "SVG with script": (samples.SVG, "logo.svg", "not accepted"),
