@@ -259,6 +259,13 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # State lives on the models; nobody reads task results.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # Photos whose processing was never queued (broker down) or never finished.
+    "requeue-pending-photos": {
+        "task": "apps.photos.tasks.requeue_pending_photos",
+        "schedule": 300.0,
+    },
+}
 
 # --- REST API --------------------------------------------------------------------------
 
