@@ -7,7 +7,6 @@ machine's RabbitMQ, SQLite files and local storage shared between them.
 from __future__ import annotations
 
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -19,36 +18,11 @@ import pytest
 import requests
 from kombu import Connection
 
-from tests.services import free_port
+from tests.processes import REPO, app_environment, create_token, manage, start_gunicorn, stop
 
 from . import samples
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
-REPO = Path(__file__).resolve().parents[2]
-
-
-def environment(var_dir: Path, broker_url: str) -> dict[str, str]:
-    inherited = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "REDIS_", "PINSTABLR_"))
-    }
-    return {
-        **inherited,
-        "DJANGO_SETTINGS_MODULE": "pinstablr.settings.dev",
-        "DJANGO_DEBUG": "0",
-        "PINSTABLR_VAR_DIR": str(var_dir),
-        "CELERY_BROKER_URL": broker_url,
-    }
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True,
-        text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -60,44 +34,16 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    process.wait(timeout=30)
-
-
 @pytest.fixture
 def stack(tmp_path: Path, rabbitmq_url: str) -> Iterator[dict[str, object]]:
     with Connection(rabbitmq_url) as connection:
         connection.SimpleQueue("images", queue_args={"x-max-priority": 10}).clear()
-    env = environment(tmp_path, rabbitmq_url)
+    env = app_environment(tmp_path, CELERY_BROKER_URL=rabbitmq_url)
     manage(env, "migrate_all", "-v", "0")
-    token = manage(
-        env, "shell", "-c",
-        "from rest_framework.authtoken.models import Token\n"
-        "from apps.accounts.models import User\n"
-        "user = User.objects.create(username='uploader')\n"
-        "print('TOKEN', Token.objects.create(user=user).key)\n",
-    ).split("TOKEN ")[1].split()[0]  # fmt: skip
-    port = free_port()
-    web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "pinstablr.wsgi", "--workers", "1",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=REPO, env=env, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(url + "/healthz", timeout=2)
-            break
-        except requests.ConnectionError:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+    token = create_token(env, "uploader")
+    web, url = start_gunicorn(env, workers=1)
     yield {"env": env, "url": url, "token": token, "var": tmp_path}
-    kill_group(web, signal.SIGTERM)
+    stop(web)
 
 
 def photo_state(stack: dict[str, object], photo_id: int) -> dict:
@@ -127,7 +73,7 @@ def test_a_worker_killed_mid_photo_loses_nothing_and_duplicates_nothing(stack, t
         while photo_state(stack, photo_id)["status"] != "processing":
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.02)
-        kill_group(worker)
+        stop(worker, signal.SIGKILL)
         assert photo_state(stack, photo_id)["status"] == "processing", "killed mid-photo"
 
         worker = start_worker(stack["env"], log)
@@ -139,7 +85,7 @@ def test_a_worker_killed_mid_photo_loses_nothing_and_duplicates_nothing(stack, t
             time.sleep(0.2)
         assert state["status"] == "ready"
     finally:
-        kill_group(worker, signal.SIGTERM)
+        stop(worker)
 
     assert sorted((r["width"], r["format"]) for r in state["renditions"]) == sorted(
         (w, f) for w in (256, 640, 1280, 2048) for f in ("avif", "jpeg", "webp")

@@ -3,53 +3,35 @@
 from __future__ import annotations
 
 import io
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 from PIL import Image
 
+from tests.processes import REPO, app_environment, create_token, manage, wait_for_http
 from tests.services import free_port
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
 def test_the_embedded_service_serves_pages_and_processes_uploads_off_the_request(tmp_path):
     port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "REDIS_"))
-    }
-    env |= {"PINSTABLR_VAR_DIR": str(tmp_path), "PINSTABLR_ADDRESS": f"127.0.0.1:{port}"}
-    for command in (["migrate_all", "-v", "0"], ["load_demo_data"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, timeout=120
-        )
-    token = subprocess.run(
-        [sys.executable, "manage.py", "drf_create_token", "ada"], cwd=REPO, env=env,
-        check=True, timeout=120, capture_output=True, text=True,
-    ).stdout.split()[2]  # fmt: skip
+    # The embedded defaults: no database, cache or broker URL at all.
+    env = app_environment(tmp_path, PINSTABLR_ADDRESS=f"127.0.0.1:{port}")
+    del env["DJANGO_SETTINGS_MODULE"], env["DJANGO_DEBUG"]
+    manage(env, "migrate_all", "-v", "0")
+    manage(env, "load_demo_data")
+    token = create_token(env, "ada")
     server = subprocess.Popen(
         [sys.executable, "deploy/local/serve_embedded.py"], cwd=REPO, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                home = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
-                break
-            except requests.ConnectionError:
-                assert server.poll() is None, server.stdout.read().decode()
-                assert time.monotonic() < deadline, "the server did not come up in 60 s"
-                time.sleep(0.3)
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", server)
+        home = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
         ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
         photo = upload_and_wait_until_processed(f"http://127.0.0.1:{port}", token)
     finally:

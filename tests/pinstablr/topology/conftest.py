@@ -11,8 +11,6 @@ import importlib.util
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +20,8 @@ from types import ModuleType
 import pytest
 import requests
 
-from tests.services import free_port, missing
+from tests.processes import app_environment, create_token, manage, start_gunicorn, stop
+from tests.services import missing
 
 REPO = Path(__file__).resolve().parents[3]
 BASE_DIR = REPO / "var" / "test-topology"
@@ -122,31 +121,14 @@ def topology() -> Iterator[Topology]:
         module.down(base_dir=BASE_DIR)
 
 
-def app_environment(topology: Topology, var_dir: Path) -> dict[str, str]:
-    inherited = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "REDIS_", "PINSTABLR_"))
-    }
-    return {
-        **inherited,
+def topology_environment(topology: Topology, var_dir: Path) -> dict[str, str]:
+    return app_environment(
+        var_dir,
         **topology.env,
-        "DJANGO_SETTINGS_MODULE": "pinstablr.settings.dev",
-        "DJANGO_DEBUG": "0",
-        "PINSTABLR_VAR_DIR": str(var_dir),
-        "PINSTABLR_REPLICA_COOLDOWN_SECONDS": "2",
-        "PINSTABLR_REPLICA_CHECK_SECONDS": str(REPLICA_CHECK_SECONDS),
-        "CELERY_BROKER_URL": "memory://",
-    }
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+        PINSTABLR_REPLICA_COOLDOWN_SECONDS="2",
+        PINSTABLR_REPLICA_CHECK_SECONDS=str(REPLICA_CHECK_SECONDS),
+        CELERY_BROKER_URL="memory://",
+    )
 
 
 @dataclass
@@ -161,7 +143,7 @@ class AppServer:
 
 @pytest.fixture(scope="session")
 def migrated(topology: Topology, tmp_path_factory) -> dict[str, str]:
-    env = app_environment(topology, tmp_path_factory.mktemp("var"))
+    env = topology_environment(topology, tmp_path_factory.mktemp("var"))
     manage(env, "migrate_all", "-v", "0")
     return env
 
@@ -169,37 +151,8 @@ def migrated(topology: Topology, tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def app_server(topology: Topology, migrated: dict[str, str]) -> Iterator[AppServer]:
     """gunicorn with two workers: two stateless web servers sharing nothing but the databases."""
-    env = migrated
-    tokens_output = manage(
-        env, "shell", "-c",
-        "from rest_framework.authtoken.models import Token\n"
-        "from apps.accounts.models import User\n"
-        "for name in ('writer', 'ada'):\n"
-        "    user, _ = User.objects.get_or_create(username=name)\n"
-        "    print('TOKEN', name, Token.objects.get_or_create(user=user)[0].key)\n",
-    )  # fmt: skip
-    tokens = {
-        line.split()[1]: line.split()[2]
-        for line in tokens_output.splitlines()
-        if line.startswith("TOKEN ")
-    }
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "pinstablr.wsgi", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "--log-level", "warning"],
-        cwd=REPO, env=env, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(url + "/healthz", timeout=2)
-            break
-        except requests.ConnectionError:
-            assert server.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "gunicorn did not come up"
-            time.sleep(0.2)
+    tokens = {name: create_token(migrated, name) for name in ("writer", "ada")}
+    server, url = start_gunicorn(migrated, workers=2)
     topology.wait_replica()
-    yield AppServer(url=url, env=env, tokens=tokens)
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=30)
+    yield AppServer(url=url, env=migrated, tokens=tokens)
+    stop(server)

@@ -12,7 +12,9 @@ import uuid
 import pytest
 import requests
 
-from .conftest import APP_DATABASE, EXPERIMENTS_DATABASE, AppServer, Topology, manage
+from tests.processes import manage
+
+from .conftest import APP_DATABASE, EXPERIMENTS_DATABASE, AppServer, Topology
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 
