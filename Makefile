@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo lint typecheck pytest topology-up topology-down topology-status clean
+.PHONY: run test install migrate demo lint typecheck pytest topology-up topology-down topology-status s3-up s3-down clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,5 +44,11 @@ topology-down:
 topology-status:
 	$(PY) deploy/local/topology.py status
 
-clean: topology-down
+s3-up: install
+	$(PY) deploy/local/s3.py up
+
+s3-down:
+	$(PY) deploy/local/s3.py down
+
+clean: topology-down s3-down
 	rm -rf var

@@ -9,6 +9,15 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
         return self.filter(status=Photo.Status.READY)
 
 
+class Tag(models.Model):
+    """A #tag from captions, stored lower-case."""
+
+    name = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
+
+
 class Photo(TimeStampedModel):
     """A photo a user shared. Its files live in storage under server-made keys."""
 
@@ -39,6 +48,13 @@ class Photo(TimeStampedModel):
     dominant_color = models.CharField(max_length=7, blank=True, help_text="#rrggbb")
     pipeline_version = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, related_name="photos", blank=True)
+    # Counters: incremented in Redis, written back here in batches (see counters.py).
+    like_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    view_count = models.PositiveBigIntegerField(default=0)
+    # Engagement with time decay, recomputed periodically; explore is ordered by it.
+    hot_score = models.FloatField(default=0.0, db_index=True)
 
     objects = PhotoQuerySet.as_manager()
 
@@ -81,3 +97,32 @@ class Rendition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.width}w {self.format} of photo {self.photo_id}"
+
+
+class Like(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes"
+    )
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "photo"], name="like_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.photo_id}"
+
+
+class Comment(TimeStampedModel):
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    text = models.TextField(max_length=1000)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["photo", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.photo_id}"

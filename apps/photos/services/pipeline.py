@@ -1,69 +1,23 @@
-"""Photo writes: upload, processing on the image workers, deletion."""
+"""Processing on the image workers: renditions, placeholder, clean master, AVIF."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import IO
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
 from pinstablr.db.config import PRIMARY
 
-from . import imaging, storage
-from .models import Photo, Rendition
-from .validation import check_file_name, probe_upload
+from .. import imaging, storage
+from ..models import Photo, Rendition
+from .upload import enqueue_processing
 
 logger = logging.getLogger(__name__)
 
 # Bump when the renditions change (sizes, formats, settings): `manage.py reprocess_photos`
 # then brings older photos up to date from their stored masters.
 PIPELINE_VERSION = 1
-
-
-def photo_create(
-    *, owner: User, upload: IO[bytes], size: int, name: str | None = None, caption: str = ""
-) -> tuple[Photo, bool]:
-    """Store an upload and queue its processing; ``(photo, created)``.
-
-    The same user sending the same bytes again gets the photo they already have: no second
-    copy, no second processing. Raises ``UploadRejected`` (nothing stored) for bad files.
-    """
-    check_file_name(name)
-    probe = probe_upload(upload, size=size)
-    existing = Photo.objects.filter(owner=owner, sha256=probe.sha256).first()
-    if existing is not None:
-        return existing, False
-    key = storage.upload_key(probe.sha256)
-    storage.put(storage.originals(), key, probe.data)
-    try:
-        with transaction.atomic(using=PRIMARY):
-            photo = Photo.objects.create(
-                owner=owner, caption=caption, sha256=probe.sha256, source_format=probe.format,
-                upload_key=key, original_bytes=len(probe.data), width=probe.width,
-                height=probe.height,
-            )  # fmt: skip
-    except IntegrityError:  # the same upload, twice at once: the first one wins
-        return Photo.objects.using(PRIMARY).get(owner=owner, sha256=probe.sha256), False
-    transaction.on_commit(lambda: enqueue_processing(photo.pk), using=PRIMARY)
-    return photo, True
-
-
-def enqueue_processing(photo_id: int) -> None:
-    """Queue a photo for the image workers; a dead broker leaves it pending, not lost.
-
-    Pending photos are queued again by the ``requeue_pending_photos`` task once the broker
-    is back.
-    """
-    from .tasks import process_photo
-
-    try:
-        process_photo.apply_async((photo_id,), priority=6)
-    except Exception:
-        logger.exception("could not queue photo %s; it stays pending", photo_id)
 
 
 def _claim(photo_id: int) -> Photo | None:
@@ -145,7 +99,7 @@ def _drop_upload(key: str, sha256: str) -> None:
 
 
 def enqueue_avif(photo_id: int) -> None:
-    from .tasks import encode_avif
+    from ..tasks import encode_avif
 
     try:
         encode_avif.apply_async((photo_id,), priority=1)
@@ -169,37 +123,6 @@ def photo_encode_avif(*, photo_id: int) -> None:
     with transaction.atomic(using=PRIMARY):
         if Photo.objects.select_for_update().filter(pk=photo_id).exists():
             _replace_renditions(photo, rendered.renditions, formats={"avif"})
-
-
-def photo_delete(*, photo: Photo) -> None:
-    """Delete a photo and every stored object no other photo still uses."""
-    keys = list(photo.renditions.values_list("storage_key", flat=True))
-    originals = [key for key in (photo.upload_key, photo.original_key) if key]
-    with transaction.atomic(using=PRIMARY):
-        photo.delete()
-    shared_renditions = set(
-        Rendition.objects.using(PRIMARY)
-        .filter(storage_key__in=keys)
-        .values_list("storage_key", flat=True)
-    )
-    for key in set(keys) - shared_renditions:
-        storage.delete_quietly(storage.renditions(), key)
-    for key in originals:
-        in_use = Photo.objects.using(PRIMARY).filter(Q(original_key=key) | Q(upload_key=key))
-        if not in_use.exists():
-            storage.delete_quietly(storage.originals(), key)
-
-
-def photos_requeue_pending(*, older_than_seconds: int = 300) -> int:
-    """Queue again photos left pending (broker was down) or stuck processing (worker lost)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    stuck = Photo.objects.using(PRIMARY).filter(
-        status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING], updated_at__lt=cutoff
-    )
-    ids = list(stuck.values_list("pk", flat=True)[:1000])
-    for photo_id in ids:
-        enqueue_processing(photo_id)
-    return len(ids)
 
 
 def photos_reprocess_outdated(*, limit: int | None = None) -> int:

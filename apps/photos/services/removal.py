@@ -1,0 +1,30 @@
+"""Deleting photos and the stored objects nobody else uses."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+
+from pinstablr.db.config import PRIMARY
+
+from .. import storage
+from ..models import Photo, Rendition
+
+
+def photo_delete(*, photo: Photo) -> None:
+    """Delete a photo and every stored object no other photo still uses."""
+    keys = list(photo.renditions.values_list("storage_key", flat=True))
+    originals = [key for key in (photo.upload_key, photo.original_key) if key]
+    with transaction.atomic(using=PRIMARY):
+        photo.delete()
+    shared_renditions = set(
+        Rendition.objects.using(PRIMARY)
+        .filter(storage_key__in=keys)
+        .values_list("storage_key", flat=True)
+    )
+    for key in set(keys) - shared_renditions:
+        storage.delete_quietly(storage.renditions(), key)
+    for key in originals:
+        in_use = Photo.objects.using(PRIMARY).filter(Q(original_key=key) | Q(upload_key=key))
+        if not in_use.exists():
+            storage.delete_quietly(storage.originals(), key)

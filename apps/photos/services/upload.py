@@ -1,0 +1,73 @@
+"""Uploads: check, store, queue."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import IO
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from pinstablr.db.config import PRIMARY
+
+from .. import storage
+from ..models import Photo
+from ..validation import check_file_name, probe_upload
+
+logger = logging.getLogger(__name__)
+
+
+def photo_create(
+    *, owner: User, upload: IO[bytes], size: int, name: str | None = None, caption: str = ""
+) -> tuple[Photo, bool]:
+    """Store an upload and queue its processing; ``(photo, created)``.
+
+    The same user sending the same bytes again gets the photo they already have: no second
+    copy, no second processing. Raises ``UploadRejected`` (nothing stored) for bad files.
+    """
+    check_file_name(name)
+    probe = probe_upload(upload, size=size)
+    existing = Photo.objects.filter(owner=owner, sha256=probe.sha256).first()
+    if existing is not None:
+        return existing, False
+    key = storage.upload_key(probe.sha256)
+    storage.put(storage.originals(), key, probe.data)
+    try:
+        with transaction.atomic(using=PRIMARY):
+            photo = Photo.objects.create(
+                owner=owner, caption=caption, sha256=probe.sha256, source_format=probe.format,
+                upload_key=key, original_bytes=len(probe.data), width=probe.width,
+                height=probe.height,
+            )  # fmt: skip
+    except IntegrityError:  # the same upload, twice at once: the first one wins
+        return Photo.objects.using(PRIMARY).get(owner=owner, sha256=probe.sha256), False
+    transaction.on_commit(lambda: enqueue_processing(photo.pk), using=PRIMARY)
+    return photo, True
+
+
+def enqueue_processing(photo_id: int) -> None:
+    """Queue a photo for the image workers; a dead broker leaves it pending, not lost.
+
+    Pending photos are queued again by the ``requeue_pending_photos`` task once the broker
+    is back.
+    """
+    from ..tasks import process_photo
+
+    try:
+        process_photo.apply_async((photo_id,), priority=6)
+    except Exception:
+        logger.exception("could not queue photo %s; it stays pending", photo_id)
+
+
+def photos_requeue_pending(*, older_than_seconds: int = 300) -> int:
+    """Queue again photos left pending (broker was down) or stuck processing (worker lost)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stuck = Photo.objects.using(PRIMARY).filter(
+        status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING], updated_at__lt=cutoff
+    )
+    ids = list(stuck.values_list("pk", flat=True)[:1000])
+    for photo_id in ids:
+        enqueue_processing(photo_id)
+    return len(ids)
