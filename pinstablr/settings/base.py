@@ -277,6 +277,20 @@ REST_FRAMEWORK = {
     # Every endpoint is closed unless it says otherwise.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.common.api_errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "apps.common.pagination.NewestFirstCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Counted in the cache (Redis in production), so every web server shares the budget.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("PINSTABLR_THROTTLE_ANON", default="600/minute"),
+        "user": env.str("PINSTABLR_THROTTLE_USER", default="1200/minute"),
+        "login": env.str("PINSTABLR_THROTTLE_LOGIN", default="10/minute"),
+        "uploads": env.str("PINSTABLR_THROTTLE_UPLOADS", default="60/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pinstablr API",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,30 +10,12 @@ from rest_framework.test import APIClient
 
 from apps.photos.models import Photo
 from apps.photos.services import photos_requeue_pending
-from pinstablr.celery import app
+from tests.brokers import broker_at
 from tests.factories import UserFactory
 
 from . import samples
 
 pytestmark = pytest.mark.django_db
-
-
-def reset_producers() -> None:
-    app.pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@contextmanager
-def broker_at(url: str) -> Iterator[None]:
-    previous = app.conf.broker_url
-    app.conf.broker_url = url
-    reset_producers()
-    try:
-        yield
-    finally:
-        app.conf.broker_url = previous
-        reset_producers()
 
 
 def test_an_upload_while_the_broker_is_down_is_kept_pending_then_queued_again(

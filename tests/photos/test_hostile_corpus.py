@@ -150,7 +150,7 @@ def test_hostile_file(
         assert_processed_clean(photo_storages, django_capture_on_commit_callbacks)
     else:
         assert response.status_code == 400
-        assert reason in response.json()["image"][0]
+        assert reason in response.json()["error"]["message"]
         assert_nothing_kept(photo_storages, images_queue)
 
 
@@ -160,7 +160,7 @@ def test_a_file_of_a_format_off_the_allow_list_is_refused_by_content(
 ):
     response = send(client, "innocent.jpg", shared_path("hostile", name).read_bytes())
     assert response.status_code == 400
-    assert "not a supported image" in response.json()["image"][0]
+    assert "not a supported image" in response.json()["error"]["message"]
     assert_nothing_kept(photo_storages, images_queue)
 
 
@@ -187,5 +187,5 @@ def test_hostile_file_name(
         assert_processed_clean(photo_storages, django_capture_on_commit_callbacks)
     else:
         assert response.status_code == 400
-        assert reason in response.json()["image"][0]
+        assert reason in response.json()["error"]["message"]
         assert_nothing_kept(photo_storages, images_queue)

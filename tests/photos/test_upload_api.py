@@ -106,7 +106,8 @@ def test_bad_files_are_refused_with_a_reason_and_leave_nothing_behind(
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(client, data, name=name)
     assert response.status_code == 400
-    assert reason in response.json()["image"][0]
+    assert reason in response.json()["error"]["message"]
+    assert response.json()["error"]["code"] != "invalid", "a specific code for programs"
     assert Photo.objects.count() == 0
     assert stored_files(photo_storages["originals"]) == []
     assert images_queue.count() == 0
@@ -116,14 +117,14 @@ def test_an_upload_over_the_byte_limit_is_refused_before_the_body_is_read(client
     settings.PINSTABLR_UPLOAD_MAX_BYTES = 100_000
     response = upload(client, samples.jpeg((2000, 1500), quality=100))
     assert response.status_code == 400
-    assert response.json()["image"][0] == "The upload is 0.3 MB; the limit is 0.1 MB."
+    assert response.json()["error"]["message"] == "The upload is 0.3 MB; the limit is 0.1 MB."
 
 
 def test_an_image_over_the_pixel_limit_is_refused(client, settings):
     settings.PINSTABLR_UPLOAD_MAX_PIXELS = 1_000_000
     response = upload(client, samples.jpeg((1500, 1000)))
     assert response.status_code == 400
-    assert "limit is 1 megapixels" in response.json()["image"][0]
+    assert "limit is 1 megapixels" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -152,4 +153,5 @@ def test_uploading_needs_a_signed_in_user():
 def test_a_request_without_a_file_says_so(client):
     response = client.post("/api/v1/photos/", {"caption": "no file"}, format="multipart")
     assert response.status_code == 400
-    assert "image" in response.json()
+    assert response.json()["error"]["message"] == "No file was submitted. Choose a photo to upload."
+    assert "image" in response.json()["error"]["fields"]

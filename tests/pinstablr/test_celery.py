@@ -9,6 +9,7 @@ from django.db import transaction
 from kombu import Connection
 
 from pinstablr.celery import app
+from tests.brokers import broker_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,29 +32,24 @@ def test_queues_and_routes():
 
 
 @pytest.mark.rabbitmq
-def test_a_task_is_published_to_rabbitmq_only_after_commit(rabbitmq_url, settings):
+def test_a_task_is_published_to_rabbitmq_only_after_commit(rabbitmq_url):
     queue = f"test-{uuid.uuid4().hex}"
 
     @app.task(name="tests.record")
     def record(value: int) -> None:
         """Never runs here: the test reads the message off the queue itself."""
 
-    app.conf.broker_url = rabbitmq_url
-    app.conf.broker_transport_options = {"confirm_publish": True}
-    try:
-        with Connection(rabbitmq_url) as connection:
-            waiting = connection.SimpleQueue(queue)
-            with transaction.atomic():
-                transaction.on_commit(
-                    lambda: record.apply_async((7,), queue=queue), using="default"
-                )
-                assert waiting.qsize() == 0, "nothing is sent before the transaction commits"
-            message = waiting.get(timeout=5)
-            message.ack()
-            waiting.close()
-            connection.default_channel.queue_delete(queue)
-    finally:
-        app.conf.broker_url = settings.CELERY_BROKER_URL
-        app.conf.broker_transport_options = {}
+    with (
+        broker_at(rabbitmq_url, {"confirm_publish": True}),
+        Connection(rabbitmq_url) as connection,
+    ):
+        waiting = connection.SimpleQueue(queue)
+        with transaction.atomic():
+            transaction.on_commit(lambda: record.apply_async((7,), queue=queue), using="default")
+            assert waiting.qsize() == 0, "nothing is sent before the transaction commits"
+        message = waiting.get(timeout=5)
+        message.ack()
+        waiting.close()
+        connection.default_channel.queue_delete(queue)
     assert message.headers["task"] == "tests.record"
     assert message.payload[0] == [7]

@@ -1,0 +1,51 @@
+"""One error shape for every 4xx the API returns.
+
+    {"error": {"status": 400, "code": "file_too_large", "message": "...",
+               "fields": {"image": ["..."]}}}
+
+``message`` is always a sentence a person can read; ``fields`` (validation errors only)
+says which input was wrong; ``code`` is stable for programs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def _first_code(codes: Any) -> str:
+    if isinstance(codes, dict):
+        for value in codes.values():
+            return _first_code(value)
+    if isinstance(codes, list) and codes:
+        return _first_code(codes[0])
+    return str(codes)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    error: dict[str, Any] = {
+        "status": response.status_code,
+        "code": _first_code(exc.get_codes()),
+        "message": _first_message(exc.detail),
+    }
+    if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+        error["fields"] = exc.detail
+        if "non_field_errors" in exc.detail and len(exc.detail) == 1:
+            del error["fields"]
+    response.data = {"error": error}
+    return response
