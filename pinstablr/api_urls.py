@@ -2,13 +2,26 @@
 
 from django.urls import path
 
-from apps.accounts.apis import MeApi, UserDetailApi
-from apps.photos.apis import PhotoCreateApi, PhotoDetailApi
+from apps.accounts import apis as accounts
+from apps.photos import apis as photos
 
 app_name = "api"
 urlpatterns = [
-    path("me/", MeApi.as_view(), name="me"),
-    path("users/<str:username>/", UserDetailApi.as_view(), name="user-detail"),
-    path("photos/", PhotoCreateApi.as_view(), name="photo-create"),
-    path("photos/<int:photo_id>/", PhotoDetailApi.as_view(), name="photo-detail"),
+    path("auth/token/", accounts.LoginThrottledTokenApi.as_view(), name="auth-token"),
+    path("me/", accounts.MeApi.as_view(), name="me"),
+    path("users/", accounts.UserSearchApi.as_view(), name="user-search"),
+    path("users/<str:username>/", accounts.UserDetailApi.as_view(), name="user-detail"),
+    path("users/<str:username>/follow/", accounts.FollowApi.as_view(), name="user-follow"),
+    path("photos/", photos.PhotoListCreateApi.as_view(), name="photo-list"),
+    path("photos/<int:photo_id>/", photos.PhotoDetailApi.as_view(), name="photo-detail"),
+    path("photos/<int:photo_id>/like/", photos.LikeApi.as_view(), name="photo-like"),
+    path(
+        "photos/<int:photo_id>/comments/",
+        photos.CommentListCreateApi.as_view(),
+        name="photo-comments",
+    ),
+    path("comments/<int:comment_id>/", photos.CommentDetailApi.as_view(), name="comment-detail"),
+    path("feed/", photos.FeedApi.as_view(), name="feed"),
+    path("explore/", photos.ExploreApi.as_view(), name="explore"),
+    path("tags/", photos.TagSearchApi.as_view(), name="tag-search"),
 ]

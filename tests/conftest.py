@@ -8,12 +8,17 @@ import pytest
 
 from tests.services import require_service
 
-SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
-
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

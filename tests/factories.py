@@ -11,3 +11,40 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     password = factory.django.Password("correct horse battery staple")
+
+
+class PhotoFactory(factory.django.DjangoModelFactory):
+    """A ready photo with its renditions' rows (no files: list tests need none)."""
+
+    class Meta:
+        model = "photos.Photo"
+        skip_postgeneration_save = True
+
+    owner = factory.SubFactory(UserFactory)
+    caption = factory.Sequence(lambda n: f"photo {n}")
+    status = "ready"
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    source_format = "JPEG"
+    original_key = factory.LazyAttribute(lambda p: f"originals/{p.sha256[:2]}/{p.sha256}.jpg")
+    width = 1600
+    height = 1200
+    pipeline_version = 1
+
+    @factory.post_generation
+    def renditions(self, create, extracted, **kwargs):
+        if not create:
+            return
+        from apps.photos.models import Rendition
+
+        Rendition.objects.bulk_create(
+            Rendition(
+                photo=self,
+                width=width,
+                height=width * 3 // 4,
+                format=fmt,
+                bytes=1000,
+                storage_key=f"{self.sha256[:2]}/{self.sha256}{width}{fmt}.{fmt}",
+            )
+            for width in (256, 640)
+            for fmt in ("jpeg", "webp")
+        )

@@ -1,21 +1,36 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from .models import Profile, User
-from .selectors import profile_get_by_username
-from .services import profile_update
+from apps.common.requests import signed_in_user
+
+from .models import Profile
+from .selectors import profile_get_by_username, profile_search, user_get_active
+from .services import profile_update, user_follow, user_unfollow
 
 
 class ProfileOutputSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username")
+    photo_count = serializers.IntegerField(read_only=True, default=None)
+    follower_count = serializers.IntegerField(read_only=True, default=None)
+    following_count = serializers.IntegerField(read_only=True, default=None)
+    followed = serializers.SerializerMethodField()
 
     class Meta:
         model = Profile
-        fields = ["username", "display_name", "bio"]
+        fields = [
+            "username", "display_name", "bio", "photo_count", "follower_count",
+            "following_count", "followed",
+        ]  # fmt: skip
+
+    def get_followed(self, profile: Profile) -> bool:
+        return bool(getattr(profile, "followed_by_viewer", False))
 
 
 class UserDetailApi(APIView):
@@ -25,14 +40,14 @@ class UserDetailApi(APIView):
 
     @extend_schema(responses={200: ProfileOutputSerializer})
     def get(self, request: Request, username: str) -> Response:
-        profile = profile_get_by_username(username=username)
+        profile = profile_get_by_username(username=username, viewer=request.user)
         return Response(ProfileOutputSerializer(profile).data)
 
 
 class MeApi(APIView):
     """The signed-in user's own profile."""
 
-    class InputSerializer(serializers.Serializer):
+    class ProfileInputSerializer(serializers.Serializer):
         display_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
         bio = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
@@ -41,11 +56,52 @@ class MeApi(APIView):
         profile = profile_get_by_username(username=request.user.get_username())
         return Response(ProfileOutputSerializer(profile).data)
 
-    @extend_schema(request=InputSerializer, responses={200: ProfileOutputSerializer})
+    @extend_schema(request=ProfileInputSerializer, responses={200: ProfileOutputSerializer})
     def patch(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.ProfileInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = request.user
-        assert isinstance(user, User)  # IsAuthenticated ran first
-        profile = profile_update(user=user, **data.validated_data)
+        profile = profile_update(user=signed_in_user(request), **data.validated_data)
         return Response(ProfileOutputSerializer(profile).data)
+
+
+class FollowApi(APIView):
+    """PUT follows a user, DELETE unfollows; both are safe to repeat."""
+
+    @extend_schema(request=None, responses={200: ProfileOutputSerializer})
+    def put(self, request: Request, username: str) -> Response:
+        followee = user_get_active(username=username)
+        try:
+            user_follow(follower=signed_in_user(request), followee=followee)
+        except ValueError as error:
+            raise ValidationError({"username": [str(error)]}, code="cannot_follow_self") from error
+        return self.profile(request, username)
+
+    @extend_schema(request=None, responses={200: ProfileOutputSerializer})
+    def delete(self, request: Request, username: str) -> Response:
+        user_unfollow(follower=signed_in_user(request), followee=user_get_active(username=username))
+        return self.profile(request, username)
+
+    def profile(self, request: Request, username: str) -> Response:
+        profile = profile_get_by_username(username=username, viewer=request.user)
+        return Response(ProfileOutputSerializer(profile).data)
+
+
+class UserSearchApi(generics.ListAPIView):
+    """Users whose name contains ``?q=`` (at least two characters)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ProfileOutputSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        query = self.request.query_params.get("q", "").strip()
+        if len(query) < 2:
+            return Profile.objects.none()
+        return profile_search(query=query).order_by("user__username")[:20]
+
+
+class LoginThrottledTokenApi(ObtainAuthToken):
+    """Exchange a user name and password for an API token; throttled against guessing."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"

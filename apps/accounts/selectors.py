@@ -1,13 +1,26 @@
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Profile
+from .models import Follow, Profile, User
 
 
-def profile_get_by_username(*, username: str) -> Profile:
-    """The public profile of an active user; 404 if there is none."""
-    return get_object_or_404(
-        Profile.objects.select_related("user"), user__username=username, user__is_active=True
+def profile_get_by_username(
+    *, username: str, viewer: User | AnonymousUser | None = None
+) -> Profile:
+    """The public profile of an active user with its counts; 404 if there is none."""
+    profiles = Profile.objects.select_related("user").annotate(
+        photo_count=Count("user__photos", filter=Q(user__photos__status="ready"), distinct=True),
+        follower_count=Count("user__followers", distinct=True),
+        following_count=Count("user__following", distinct=True),
     )
+    if viewer is not None and viewer.is_authenticated:
+        profiles = profiles.annotate(
+            followed_by_viewer=Exists(
+                Follow.objects.filter(follower=viewer, followee=OuterRef("user"))
+            )
+        )
+    return get_object_or_404(profiles, user__username=username, user__is_active=True)
 
 
 def profile_list_recent(*, limit: int) -> list[Profile]:
@@ -17,3 +30,16 @@ def profile_list_recent(*, limit: int) -> list[Profile]:
         .filter(user__is_active=True)
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def profile_search(*, query: str) -> QuerySet[Profile]:
+    """Active users whose user name or display name contains ``query``."""
+    return (
+        Profile.objects.select_related("user")
+        .filter(user__is_active=True)
+        .filter(Q(user__username__icontains=query) | Q(display_name__icontains=query))
+    )
+
+
+def user_get_active(*, username: str) -> User:
+    return get_object_or_404(User, username=username, is_active=True)

@@ -1,6 +1,8 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from .models import Profile, User
+from pinstablr.db.config import PRIMARY
+
+from .models import Follow, Profile, User
 
 
 @transaction.atomic
@@ -17,3 +19,20 @@ def profile_update(
     profile.full_clean(exclude=["user"], validate_unique=False)
     profile.save()
     return profile
+
+
+def user_follow(*, follower: User, followee: User) -> bool:
+    """Follow ``followee``; False if already following. Following oneself is refused."""
+    if follower.pk == followee.pk:
+        raise ValueError("You cannot follow yourself.")
+    try:
+        with transaction.atomic(using=PRIMARY):
+            Follow.objects.create(follower=follower, followee=followee)
+    except IntegrityError:
+        return False
+    return True
+
+
+def user_unfollow(*, follower: User, followee: User) -> bool:
+    deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+    return bool(deleted)

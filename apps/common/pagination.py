@@ -8,3 +8,11 @@ class NewestFirstCursorPagination(CursorPagination):
     page_size = 24
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class HottestFirstCursorPagination(NewestFirstCursorPagination):
+    ordering = ("-hot_score", "-id")
+
+
+class OldestFirstCursorPagination(NewestFirstCursorPagination):
+    ordering = ("created_at", "id")

@@ -1,21 +1,39 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.common.pagination import HottestFirstCursorPagination, OldestFirstCursorPagination
+from apps.common.requests import signed_in_user
 
 from . import storage
-from .models import Photo, Rendition
-from .selectors import photo_get_for_user
+from .filters import PhotoFilter
+from .models import Comment, Photo, Rendition, Tag
+from .selectors import (
+    comment_list,
+    photo_explore,
+    photo_feed,
+    photo_get_for_user,
+    photo_list,
+    tag_search,
+)
 from .services import photo_create, photo_delete
+from .services.engagement import (
+    comment_create,
+    comment_delete,
+    photo_like,
+    photo_set_caption,
+    photo_unlike,
+)
 from .validation import UploadRejected, megabytes
 
 # Multipart framing around the file: a body this much over the file limit is still fine.
@@ -36,30 +54,54 @@ class RenditionOutputSerializer(serializers.ModelSerializer):
 class PhotoOutputSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username")
     renditions = RenditionOutputSerializer(many=True)
+    tags = serializers.SerializerMethodField()
+    liked = serializers.SerializerMethodField()
 
     class Meta:
         model = Photo
         fields = [
-            "id", "owner", "caption", "status", "failure_reason", "width", "height",
-            "placeholder", "dominant_color", "created_at", "renditions",
+            "id", "owner", "caption", "tags", "status", "failure_reason", "width", "height",
+            "placeholder", "dominant_color", "like_count", "comment_count", "liked",
+            "created_at", "renditions",
         ]  # fmt: skip
+
+    def get_tags(self, photo: Photo) -> list[str]:
+        return [tag.name for tag in photo.tags.all()]
+
+    def get_liked(self, photo: Photo) -> bool:
+        return bool(getattr(photo, "liked_by_viewer", False))
 
 
 def rejected(error: UploadRejected) -> ValidationError:
     return ValidationError({"image": [error.message]}, code=error.code)
 
 
-class PhotoCreateApi(APIView):
-    """Upload a photo (multipart: ``image``, optional ``caption``).
+class PhotoListCreateApi(generics.ListAPIView):
+    """Ready photos, newest first (``?owner=``, ``?tag=``); POST uploads one.
+
+    Upload: multipart ``image`` and optional ``caption``.
 
     201 with the photo, status ``pending`` until the image workers have made its renditions;
     200 with the existing photo when the same user uploads the same file again.
     """
 
-    permission_classes = [IsAuthenticated]
+    serializer_class = PhotoOutputSerializer
+    filterset_class = PhotoFilter
     parser_classes = [MultiPartParser]
 
-    class InputSerializer(serializers.Serializer):
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            self.throttle_scope = "uploads"
+            return [*super().get_throttles(), ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def get_queryset(self):
+        return photo_list(viewer=self.request.user)
+
+    class UploadInputSerializer(serializers.Serializer):
         image = serializers.FileField(
             allow_empty_file=True,
             error_messages={
@@ -69,7 +111,7 @@ class PhotoCreateApi(APIView):
         )
         caption = serializers.CharField(required=False, allow_blank=True, max_length=2200)
 
-    @extend_schema(request=InputSerializer, responses={201: PhotoOutputSerializer})
+    @extend_schema(request=UploadInputSerializer, responses={201: PhotoOutputSerializer})
     def post(self, request: Request) -> Response:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared > settings.PINSTABLR_UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD:
@@ -81,11 +123,10 @@ class PhotoCreateApi(APIView):
                     f"{megabytes(settings.PINSTABLR_UPLOAD_MAX_BYTES)} MB.",
                 )
             )
-        data = self.InputSerializer(data=request.data)
+        data = self.UploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["image"]
-        owner = request.user
-        assert isinstance(owner, User)
+        owner = signed_in_user(request)
         try:
             photo, created = photo_create(
                 owner=owner, upload=upload, size=upload.size, name=upload.name,
@@ -101,22 +142,148 @@ class PhotoCreateApi(APIView):
 
 
 class PhotoDetailApi(APIView):
-    """A photo; its owner may delete it."""
+    """A photo; its owner may change its caption or delete it."""
+
+    class CaptionSerializer(serializers.Serializer):
+        caption = serializers.CharField(allow_blank=True, max_length=2200)
 
     def get_permissions(self):
-        if self.request.method == "GET":
-            return [AllowAny()]
-        return [IsAuthenticated()]
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    def owned(self, request: Request, photo_id: int) -> Photo:
+        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+        if photo.owner_id != request.user.pk:
+            raise PermissionDenied("Only the owner can change or delete a photo.")
+        return photo
 
     @extend_schema(responses={200: PhotoOutputSerializer})
     def get(self, request: Request, photo_id: int) -> Response:
         photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
         return Response(PhotoOutputSerializer(photo).data)
 
+    @extend_schema(request=CaptionSerializer, responses={200: PhotoOutputSerializer})
+    def patch(self, request: Request, photo_id: int) -> Response:
+        photo = self.owned(request, photo_id)
+        data = self.CaptionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        photo_set_caption(photo=photo, caption=data.validated_data["caption"])
+        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+        return Response(PhotoOutputSerializer(photo).data)
+
     @extend_schema(responses={204: None})
     def delete(self, request: Request, photo_id: int) -> Response:
-        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
-        if photo.owner_id != request.user.pk:
-            raise PermissionDenied("Only the owner can delete a photo.")
-        photo_delete(photo=photo)
+        photo_delete(photo=self.owned(request, photo_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FeedApi(generics.ListAPIView):
+    """The signed-in user's home feed: people they follow, newest first."""
+
+    serializer_class = PhotoOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Photo.objects.none()
+        return photo_feed(viewer=signed_in_user(self.request))
+
+
+class ExploreApi(generics.ListAPIView):
+    """Popular photos: engagement with time decay."""
+
+    serializer_class = PhotoOutputSerializer
+    permission_classes = [AllowAny]
+    pagination_class = HottestFirstCursorPagination
+
+    def get_queryset(self):
+        return photo_explore(viewer=self.request.user)
+
+
+class LikeApi(APIView):
+    """PUT likes a photo, DELETE takes the like back; both are safe to repeat."""
+
+    class LikeOutputSerializer(serializers.Serializer):
+        liked = serializers.BooleanField()
+        like_count = serializers.IntegerField()
+
+    def respond(self, request: Request, photo_id: int) -> Response:
+        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+        liked = bool(getattr(photo, "liked_by_viewer", False))
+        return Response({"liked": liked, "like_count": photo.like_count})
+
+    @extend_schema(request=None, responses={200: LikeOutputSerializer})
+    def put(self, request: Request, photo_id: int) -> Response:
+        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+        photo_like(user=signed_in_user(request), photo=photo)
+        return self.respond(request, photo_id)
+
+    @extend_schema(request=None, responses={200: LikeOutputSerializer})
+    def delete(self, request: Request, photo_id: int) -> Response:
+        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+        photo_unlike(user=signed_in_user(request), photo=photo)
+        return self.respond(request, photo_id)
+
+
+class CommentOutputSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "text", "created_at"]
+
+
+class CommentListCreateApi(generics.ListAPIView):
+    """A photo's comments, oldest first; POST adds one."""
+
+    serializer_class = CommentOutputSerializer
+    pagination_class = OldestFirstCursorPagination
+
+    class CommentInputSerializer(serializers.Serializer):
+        text = serializers.CharField(max_length=1000)
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no photo
+            return Comment.objects.none()
+        photo = photo_get_for_user(viewer=self.request.user, photo_id=self.kwargs["photo_id"])
+        return comment_list(photo=photo)
+
+    @extend_schema(request=CommentInputSerializer, responses={201: CommentOutputSerializer})
+    def post(self, request: Request, photo_id: int) -> Response:
+        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+        data = self.CommentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = comment_create(
+            author=signed_in_user(request), photo=photo, text=data.validated_data["text"]
+        )
+        return Response(CommentOutputSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CommentDetailApi(APIView):
+    """Its author, or the photo's owner, may delete a comment."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, comment_id: int) -> Response:
+        comment = get_object_or_404(Comment.objects.select_related("photo"), pk=comment_id)
+        if request.user.pk not in (comment.author_id, comment.photo.owner_id):
+            raise PermissionDenied("Only its author or the photo's owner can delete a comment.")
+        comment_delete(comment=comment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TagSearchApi(generics.ListAPIView):
+    """Tags starting with ``?q=``."""
+
+    permission_classes = [AllowAny]
+    pagination_class = None
+
+    class TagOutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Tag
+            fields = ["name"]
+
+    serializer_class = TagOutputSerializer
+
+    def get_queryset(self):
+        return tag_search(query=self.request.query_params.get("q", ""))[:20]

@@ -1,20 +1,54 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from apps.accounts.models import User
+from apps.accounts.models import Follow, User
 
-from .models import Photo, Rendition
+from .models import Comment, Like, Photo, Rendition, Tag
+
+
+def _with_display(photos: QuerySet[Photo], viewer: User | AnonymousUser | None) -> QuerySet[Photo]:
+    """What every photo list shows: owner, renditions, tags and whether the viewer liked it."""
+    photos = photos.select_related("owner").prefetch_related(
+        Prefetch("renditions", queryset=Rendition.objects.order_by("width", "format")),
+        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+    )
+    if viewer is not None and viewer.is_authenticated:
+        photos = photos.annotate(
+            liked_by_viewer=Exists(Like.objects.filter(user=viewer, photo=OuterRef("pk")))
+        )
+    return photos
 
 
 def photo_get_for_user(*, viewer: User | AnonymousUser, photo_id: int) -> Photo:
     """A photo the viewer may see: the owner sees it in every state, others once ready."""
-    photos = Photo.objects.select_related("owner").prefetch_related(
-        Prefetch("renditions", queryset=Rendition.objects.order_by("width", "format"))
-    )
-    photo = photos.filter(pk=photo_id).first()
+    photo = _with_display(Photo.objects.filter(pk=photo_id), viewer).first()
     if photo is None or (photo.status != Photo.Status.READY and photo.owner_id != viewer.pk):
         raise Http404("No such photo.")
     return photo
+
+
+def photo_list(*, viewer: User | AnonymousUser | None) -> QuerySet[Photo]:
+    """Ready photos of active users, newest first (filters narrow it by owner or tag)."""
+    return _with_display(Photo.objects.ready().filter(owner__is_active=True), viewer)
+
+
+def photo_feed(*, viewer: User) -> QuerySet[Photo]:
+    """The home feed: ready photos of the people ``viewer`` follows, and their own."""
+    followed = Follow.objects.filter(follower=viewer).values("followee")
+    return photo_list(viewer=viewer).filter(Q(owner__in=followed) | Q(owner=viewer))
+
+
+def photo_explore(*, viewer: User | AnonymousUser | None) -> QuerySet[Photo]:
+    """Popular photos: engagement with time decay (``hot_score``), best first."""
+    return photo_list(viewer=viewer).order_by("-hot_score", "-id")
+
+
+def comment_list(*, photo: Photo) -> QuerySet[Comment]:
+    return photo.comments.select_related("author")
+
+
+def tag_search(*, query: str) -> QuerySet[Tag]:
+    return Tag.objects.filter(name__istartswith=query.lstrip("#").lower()).order_by("name")

@@ -13,3 +13,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {}
 # Static files straight from static/ (no collectstatic) while developing and testing.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# Tests send far more requests than a person: throttling has tests of its own.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": dict.fromkeys(("anon", "user", "login", "uploads"), "100000/minute"),
+}

@@ -15,6 +15,7 @@ from pinstablr.db.config import PRIMARY
 from .. import storage
 from ..models import Photo
 from ..validation import check_file_name, probe_upload
+from .engagement import photo_sync_tags
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def photo_create(
                 upload_key=key, original_bytes=len(probe.data), width=probe.width,
                 height=probe.height,
             )  # fmt: skip
+            photo_sync_tags(photo=photo)
     except IntegrityError:  # the same upload, twice at once: the first one wins
         return Photo.objects.using(PRIMARY).get(owner=owner, sha256=probe.sha256), False
     transaction.on_commit(lambda: enqueue_processing(photo.pk), using=PRIMARY)

@@ -1,0 +1,64 @@
+"""Likes, comments and caption edits."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from apps.accounts.models import User
+from pinstablr.db.config import PRIMARY
+
+from ..captions import tags_in
+from ..models import Comment, Like, Photo, Tag
+
+
+def photo_set_caption(*, photo: Photo, caption: str) -> Photo:
+    """Change a caption and the tags it carries."""
+    with transaction.atomic(using=PRIMARY):
+        photo.caption = caption
+        photo.save(update_fields=["caption", "updated_at"])
+        photo_sync_tags(photo=photo)
+    return photo
+
+
+def photo_sync_tags(*, photo: Photo) -> None:
+    """Make the photo's tags those of its caption, creating new tags as needed."""
+    names = tags_in(photo.caption)
+    Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+    photo.tags.set(Tag.objects.using(PRIMARY).filter(name__in=names))
+
+
+def photo_like(*, user: User, photo: Photo) -> bool:
+    """Like a photo; False if the user already liked it (liking twice changes nothing)."""
+    try:
+        with transaction.atomic(using=PRIMARY):
+            Like.objects.create(user=user, photo=photo)
+            Photo.objects.filter(pk=photo.pk).update(like_count=F("like_count") + 1)
+    except IntegrityError:
+        return False
+    return True
+
+
+def photo_unlike(*, user: User, photo: Photo) -> bool:
+    with transaction.atomic(using=PRIMARY):
+        deleted, _ = Like.objects.filter(user=user, photo=photo).delete()
+        if deleted:
+            Photo.objects.filter(pk=photo.pk, like_count__gt=0).update(
+                like_count=F("like_count") - 1
+            )
+    return bool(deleted)
+
+
+def comment_create(*, author: User, photo: Photo, text: str) -> Comment:
+    with transaction.atomic(using=PRIMARY):
+        comment = Comment.objects.create(author=author, photo=photo, text=text.strip())
+        Photo.objects.filter(pk=photo.pk).update(comment_count=F("comment_count") + 1)
+    return comment
+
+
+def comment_delete(*, comment: Comment) -> None:
+    with transaction.atomic(using=PRIMARY):
+        Photo.objects.filter(pk=comment.photo_id, comment_count__gt=0).update(
+            comment_count=F("comment_count") - 1
+        )
+        comment.delete()
