@@ -25,6 +25,9 @@ def app_environment(var_dir: Path, **overrides: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "pinstablr.settings.dev",
         "DJANGO_DEBUG": "0",
         "PINSTABLR_VAR_DIR": str(var_dir),
+        # Tests poll far faster than a person clicks.
+        "PINSTABLR_THROTTLE_ANON": "100000/minute",
+        "PINSTABLR_THROTTLE_USER": "100000/minute",
         **overrides,
     }
 

@@ -1,5 +1,6 @@
 from django.db import IntegrityError, transaction
 
+from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
 from .models import Follow, Profile, User
@@ -28,6 +29,7 @@ def user_follow(*, follower: User, followee: User) -> bool:
     try:
         with transaction.atomic(using=PRIMARY):
             Follow.objects.create(follower=follower, followee=followee)
+            bump(f"follows:{follower.pk}")
     except IntegrityError:
         return False
     return True
@@ -35,4 +37,6 @@ def user_follow(*, follower: User, followee: User) -> bool:
 
 def user_unfollow(*, follower: User, followee: User) -> bool:
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+    if deleted:
+        bump(f"follows:{follower.pk}")
     return bool(deleted)

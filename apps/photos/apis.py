@@ -12,10 +12,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from apps.common.cached_views import CachedListMixin, viewer_key
+from apps.common.hotcache import get_or_compute, version
 from apps.common.pagination import HottestFirstCursorPagination, OldestFirstCursorPagination
 from apps.common.requests import signed_in_user
 
-from . import storage
+from . import counters, storage
 from .filters import PhotoFilter
 from .models import Comment, Photo, Rendition, Tag
 from .selectors import (
@@ -76,7 +78,7 @@ def rejected(error: UploadRejected) -> ValidationError:
     return ValidationError({"image": [error.message]}, code=error.code)
 
 
-class PhotoListCreateApi(generics.ListAPIView):
+class PhotoListCreateApi(CachedListMixin, generics.ListAPIView):
     """Ready photos, newest first (``?owner=``, ``?tag=``); POST uploads one.
 
     Upload: multipart ``image`` and optional ``caption``.
@@ -87,6 +89,7 @@ class PhotoListCreateApi(generics.ListAPIView):
 
     serializer_class = PhotoOutputSerializer
     filterset_class = PhotoFilter
+    cache_prefix = "photos"
     parser_classes = [MultiPartParser]
 
     def get_permissions(self):
@@ -158,8 +161,15 @@ class PhotoDetailApi(APIView):
 
     @extend_schema(responses={200: PhotoOutputSerializer})
     def get(self, request: Request, photo_id: int) -> Response:
+        counters.add(photo_id, "view_count")
+        key = f"photo:{photo_id}:{version(f'photo:{photo_id}')}:{viewer_key(request)}"
+        return Response(
+            get_or_compute(key, lambda: self.representation(request, photo_id), timeout=300)
+        )
+
+    def representation(self, request: Request, photo_id: int) -> dict:
         photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
-        return Response(PhotoOutputSerializer(photo).data)
+        return PhotoOutputSerializer(photo).data
 
     @extend_schema(request=CaptionSerializer, responses={200: PhotoOutputSerializer})
     def patch(self, request: Request, photo_id: int) -> Response:
@@ -176,10 +186,14 @@ class PhotoDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FeedApi(generics.ListAPIView):
+class FeedApi(CachedListMixin, generics.ListAPIView):
     """The signed-in user's home feed: people they follow, newest first."""
 
     serializer_class = PhotoOutputSerializer
+    cache_prefix = "feed"
+
+    def cache_versions(self, request: Request) -> list[str]:
+        return ["photos", f"follows:{request.user.pk}"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -187,10 +201,15 @@ class FeedApi(generics.ListAPIView):
         return photo_feed(viewer=signed_in_user(self.request))
 
 
-class ExploreApi(generics.ListAPIView):
+class ExploreApi(CachedListMixin, generics.ListAPIView):
     """Popular photos: engagement with time decay."""
 
     serializer_class = PhotoOutputSerializer
+    cache_prefix = "explore"
+
+    def cache_versions(self, request: Request) -> list[str]:
+        return ["photos", "scores"]
+
     permission_classes = [AllowAny]
     pagination_class = HottestFirstCursorPagination
 
@@ -208,7 +227,8 @@ class LikeApi(APIView):
     def respond(self, request: Request, photo_id: int) -> Response:
         photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
         liked = bool(getattr(photo, "liked_by_viewer", False))
-        return Response({"liked": liked, "like_count": photo.like_count})
+        like_count = photo.like_count + counters.pending(photo.pk, "like_count")
+        return Response({"liked": liked, "like_count": like_count})
 
     @extend_schema(request=None, responses={200: LikeOutputSerializer})
     def put(self, request: Request, photo_id: int) -> Response:

@@ -32,3 +32,17 @@ def encode_avif(photo_id: int) -> None:
 def requeue_pending_photos() -> int:
     """Periodic: queue again photos whose processing was never queued or never finished."""
     return services.photos_requeue_pending()
+
+
+@shared_task
+def flush_photo_counters() -> int:
+    """Periodic: write the view and like counts gathered in Redis to the database."""
+    from . import counters
+
+    return counters.flush()
+
+
+@shared_task
+def rescore_photos() -> int:
+    """Periodic: recompute explore's engagement-with-decay scores of recent photos."""
+    return services.photos_rescore()

@@ -215,7 +215,14 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Embedded default: files, so the web server and the worker share one cache (a worker's
+    # write must invalidate what the web server serves).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- Celery ----------------------------------------------------------------------------
 
@@ -247,6 +254,8 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_ROUTES = {
     "apps.photos.tasks.requeue_pending_photos": {"queue": "default"},
+    "apps.photos.tasks.flush_photo_counters": {"queue": "default"},
+    "apps.photos.tasks.rescore_photos": {"queue": "default"},
     "apps.photos.tasks.*": {"queue": "images"},
     "apps.reports.tasks.*": {"queue": "reports"},
 }
@@ -262,6 +271,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Photos whose processing was never queued (broker down) or never finished.
+    "flush-photo-counters": {"task": "apps.photos.tasks.flush_photo_counters", "schedule": 10.0},
+    "rescore-photos": {"task": "apps.photos.tasks.rescore_photos", "schedule": 300.0},
     "requeue-pending-photos": {
         "task": "apps.photos.tasks.requeue_pending_photos",
         "schedule": 300.0,

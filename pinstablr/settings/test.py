@@ -19,3 +19,6 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(("anon", "user", "login", "uploads"), "100000/minute"),
 }
+
+# One process: the fastest cache will do.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

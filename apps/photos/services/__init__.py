@@ -8,6 +8,7 @@ from .pipeline import (
     photos_reprocess_outdated,
 )
 from .removal import photo_delete
+from .scores import photos_rescore
 from .upload import enqueue_processing, photo_create, photos_requeue_pending
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "photo_process",
     "photos_reprocess_outdated",
     "photos_requeue_pending",
+    "photos_rescore",
 ]

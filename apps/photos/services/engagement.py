@@ -6,8 +6,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from apps.accounts.models import User
+from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
+from .. import counters
 from ..captions import tags_in
 from ..models import Comment, Like, Photo, Tag
 
@@ -18,6 +20,7 @@ def photo_set_caption(*, photo: Photo, caption: str) -> Photo:
         photo.caption = caption
         photo.save(update_fields=["caption", "updated_at"])
         photo_sync_tags(photo=photo)
+        bump("photos", f"photo:{photo.pk}")
     return photo
 
 
@@ -33,19 +36,18 @@ def photo_like(*, user: User, photo: Photo) -> bool:
     try:
         with transaction.atomic(using=PRIMARY):
             Like.objects.create(user=user, photo=photo)
-            Photo.objects.filter(pk=photo.pk).update(like_count=F("like_count") + 1)
     except IntegrityError:
         return False
+    counters.add(photo.pk, "like_count", 1)
+    bump(f"photo:{photo.pk}", f"likes:{user.pk}")
     return True
 
 
 def photo_unlike(*, user: User, photo: Photo) -> bool:
-    with transaction.atomic(using=PRIMARY):
-        deleted, _ = Like.objects.filter(user=user, photo=photo).delete()
-        if deleted:
-            Photo.objects.filter(pk=photo.pk, like_count__gt=0).update(
-                like_count=F("like_count") - 1
-            )
+    deleted, _ = Like.objects.filter(user=user, photo=photo).delete()
+    if deleted:
+        counters.add(photo.pk, "like_count", -1)
+        bump(f"photo:{photo.pk}", f"likes:{user.pk}")
     return bool(deleted)
 
 
@@ -53,6 +55,7 @@ def comment_create(*, author: User, photo: Photo, text: str) -> Comment:
     with transaction.atomic(using=PRIMARY):
         comment = Comment.objects.create(author=author, photo=photo, text=text.strip())
         Photo.objects.filter(pk=photo.pk).update(comment_count=F("comment_count") + 1)
+        bump("photos", f"photo:{photo.pk}")
     return comment
 
 
@@ -62,3 +65,4 @@ def comment_delete(*, comment: Comment) -> None:
             comment_count=F("comment_count") - 1
         )
         comment.delete()
+        bump("photos", f"photo:{comment.photo_id}")

@@ -7,6 +7,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
 from .. import imaging, storage
@@ -30,6 +31,7 @@ def _claim(photo_id: int) -> Photo | None:
             return None
         photo.status = Photo.Status.PROCESSING
         photo.save(update_fields=["status", "updated_at"])
+        bump(f"photo:{photo.pk}")
         return photo
 
 
@@ -37,6 +39,7 @@ def _fail(photo: Photo, reason: str) -> None:
     Photo.objects.filter(pk=photo.pk).update(
         status=Photo.Status.FAILED, failure_reason=reason[:300], updated_at=timezone.now()
     )
+    bump(f"photo:{photo.pk}")
 
 
 def photo_process(*, photo_id: int) -> None:
@@ -72,6 +75,7 @@ def photo_process(*, photo_id: int) -> None:
             original_bytes=len(master), upload_key="", pipeline_version=PIPELINE_VERSION,
             processed_at=timezone.now(), updated_at=timezone.now(),
         )  # fmt: skip
+        bump("photos", f"photo:{photo.pk}")
     if photo.upload_key and photo.upload_key != master_key:
         transaction.on_commit(lambda: _drop_upload(photo.upload_key, photo.sha256), using=PRIMARY)
     transaction.on_commit(lambda: enqueue_avif(photo.pk), using=PRIMARY)
@@ -123,6 +127,7 @@ def photo_encode_avif(*, photo_id: int) -> None:
     with transaction.atomic(using=PRIMARY):
         if Photo.objects.select_for_update().filter(pk=photo_id).exists():
             _replace_renditions(photo, rendered.renditions, formats={"avif"})
+            bump(f"photo:{photo_id}")
 
 
 def photos_reprocess_outdated(*, limit: int | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 
+from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
 from .. import storage
@@ -16,6 +17,7 @@ def photo_delete(*, photo: Photo) -> None:
     keys = list(photo.renditions.values_list("storage_key", flat=True))
     originals = [key for key in (photo.upload_key, photo.original_key) if key]
     with transaction.atomic(using=PRIMARY):
+        bump("photos", f"photo:{photo.pk}")
         photo.delete()
     shared_renditions = set(
         Rendition.objects.using(PRIMARY)

@@ -128,8 +128,6 @@ def topology_environment(topology: Topology, var_dir: Path) -> dict[str, str]:
         PINSTABLR_REPLICA_COOLDOWN_SECONDS="2",
         PINSTABLR_REPLICA_CHECK_SECONDS=str(REPLICA_CHECK_SECONDS),
         CELERY_BROKER_URL="memory://",
-        PINSTABLR_THROTTLE_ANON="100000/minute",
-        PINSTABLR_THROTTLE_USER="100000/minute",
     )
 
 

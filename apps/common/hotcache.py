@@ -1,0 +1,62 @@
+"""Hot content in the cache (Redis in production): versioned keys and stampede protection.
+
+Readers build keys from version numbers (``ver:photos``, ``ver:photo:42``...); a write bumps
+the versions it affects, so stale entries are never read again and simply expire. An entry
+carries a soft expiry before its hard one: the first reader past the soft expiry takes a
+short lock and recomputes while everyone else keeps getting the old value, so a hot key
+expiring costs one recomputation, not one per concurrent request.
+
+With the cache down every call degrades to computing the value: slower, never broken.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+VERSION_TTL = 7 * 24 * 3600
+LOCK_SECONDS = 10
+
+
+def version(name: str) -> int:
+    """The current version of ``name`` (1 if never bumped, 0 if the cache is down)."""
+    key = f"ver:{name}"
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, 1, VERSION_TTL)
+        value = cache.get(key)
+    return int(value or 0)
+
+
+def bump(*names: str, using: str = "default") -> None:
+    """Invalidate everything keyed on these versions, once the transaction commits."""
+
+    def increment() -> None:
+        for name in names:
+            key = f"ver:{name}"
+            try:
+                cache.incr(key)
+            except ValueError:  # not there yet (or evicted): any new number will do
+                cache.set(key, int(time.time()), VERSION_TTL)
+
+    transaction.on_commit(increment, using=using)
+
+
+def get_or_compute(key: str, compute: Callable[[], T], *, timeout: int) -> T:
+    """``compute()`` cached under ``key`` for ``timeout`` seconds, recomputed by one caller."""
+    entry = cache.get(key)
+    now = time.time()
+    if entry is not None:
+        value, fresh_until = entry
+        if now < fresh_until or not cache.add(f"lock:{key}", 1, LOCK_SECONDS):
+            return value  # fresh, or someone else is already recomputing it
+    value = compute()
+    # The hard expiry leaves time to recompute before the entry disappears.
+    cache.set(key, (value, now + timeout), timeout * 2)
+    cache.delete(f"lock:{key}")
+    return value
