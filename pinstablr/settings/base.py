@@ -119,6 +119,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# Sessions in the database (the primary, shared by every web server) with reads from the
+# cache: no user is tied to one server, and a cache outage only costs a database read.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 GUARDIAN_RAISE_403 = False
 
 # --- Internationalisation --------------------------------------------------------------
