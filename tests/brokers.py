@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import kombu.pools
+
 from pinstablr.celery import app
 
 
 def _reset_producers() -> None:
-    # The producer pool keeps connections to the broker it first used.
-    app.pool.force_close_all()
+    # The app and kombu's registry keep producer pools bound to the broker first used.
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
