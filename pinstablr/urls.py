@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.common.views import home
-from apps.photos.views import rendition_file
+from apps.photos.views import home, rendition_file
 from pinstablr import health
 
 urlpatterns = [
     path("", home, name="home"),
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.photos.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("media/r/<path:key>", rendition_file, name="rendition-file"),

@@ -16,6 +16,10 @@ class Profile(TimeStampedModel):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(max_length=80, blank=True)
     bio = models.TextField(max_length=500, blank=True)
+    # One of the user's own photos, shown as their picture.
+    avatar = models.ForeignKey(
+        "photos.Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return self.display_name or self.user.username

@@ -23,15 +23,6 @@ def profile_get_by_username(
     return get_object_or_404(profiles, user__username=username, user__is_active=True)
 
 
-def profile_list_recent(*, limit: int) -> list[Profile]:
-    """The newest active users' profiles, newest first."""
-    return list(
-        Profile.objects.select_related("user")
-        .filter(user__is_active=True)
-        .order_by("-created_at", "-id")[:limit]
-    )
-
-
 def profile_search(*, query: str) -> QuerySet[Profile]:
     """Active users whose user name or display name contains ``query``."""
     return (

@@ -6,16 +6,31 @@ from pinstablr.db.config import PRIMARY
 from .models import Follow, Profile, User
 
 
+class Unset:
+    """Marks an argument that was not given (None is a value: "no avatar")."""
+
+
+UNSET = Unset()
+
+
 @transaction.atomic
 def profile_update(
-    *, user: User, display_name: str | None = None, bio: str | None = None
+    *,
+    user: User,
+    display_name: str | None = None,
+    bio: str | None = None,
+    avatar_id: int | Unset | None = UNSET,
 ) -> Profile:
-    """Change the fields given of ``user``'s profile."""
+    """Change the fields given of ``user``'s profile; the avatar must be their own photo."""
     profile = Profile.objects.select_for_update().select_related("user").get(user=user)
     if display_name is not None:
         profile.display_name = display_name
     if bio is not None:
         profile.bio = bio
+    if not isinstance(avatar_id, Unset):
+        if avatar_id is not None and not user.photos.filter(pk=avatar_id).exists():
+            raise ValueError("The profile picture must be one of your own photos.")
+        profile.avatar_id = avatar_id
     # The user link is not being changed: checking it would cost two needless queries.
     profile.full_clean(exclude=["user"], validate_unique=False)
     profile.save()

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
-# A tag is a word after '#': letters, digits and underscores, in any script.
-TAG = re.compile(r"(?<![\w#])#(\w{1,64})", re.UNICODE)
-MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})", re.UNICODE)
+# A tag is a word after '#' (letters, digits, underscores, any script); a mention, a user name.
+TAG_PATTERN = r"(?<![\w#])#(?P<tag>\w{1,64})"
+MENTION_PATTERN = r"(?<![\w@])@(?P<mention>[\w.+-]{0,149}[\w+-])"
+TAG = re.compile(TAG_PATTERN)
+MENTION = re.compile(MENTION_PATTERN)
+# Both at once, for rendering: each match is a tag or a mention.
+TOKEN = re.compile(f"{TAG_PATTERN}|{MENTION_PATTERN}")
 
 
 def tags_in(caption: str) -> list[str]:

@@ -1,4 +1,8 @@
-"""Rendition files for the filesystem storage (production serves them from S3 or nginx)."""
+"""Pages about photos, and rendition files for the filesystem storage.
+
+Pages render the first page of a list on the server (fast first paint, works without JS);
+the JS client continues from the API URL the page hands it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,28 @@ import mimetypes
 import re
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
-from . import storage
+from apps.accounts.models import User
+from apps.accounts.selectors import profile_search
+from apps.common.pagination import HottestFirstCursorPagination
+from apps.common.paging import first_page
+
+from . import counters, storage
+from .selectors import (
+    comment_list,
+    photo_explore,
+    photo_feed,
+    photo_get_for_user,
+    photo_list,
+    tag_search,
+)
+from .services.engagement import comment_create, photo_like, photo_unlike
 
 KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|webp|avif)$")
 
@@ -26,3 +48,81 @@ def rendition_file(request: HttpRequest, key: str) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Signed in: the home feed. Otherwise: the newest photos and an invitation."""
+    if request.user.is_authenticated:
+        assert isinstance(request.user, User)
+        page = first_page(photo_feed(viewer=request.user), request, reverse("api:feed"))
+        title = "Your feed"
+    else:
+        page = first_page(photo_list(viewer=None), request, reverse("api:photo-list"))
+        title = "Newest photos"
+    return render(request, "photos/feed.html", {"page": page, "title": title, "feed": True})
+
+
+def explore(request: HttpRequest) -> HttpResponse:
+    page = first_page(
+        photo_explore(viewer=request.user), request, reverse("api:explore"),
+        pagination=HottestFirstCursorPagination,
+    )  # fmt: skip
+    return render(request, "photos/feed.html", {"page": page, "title": "Explore"})
+
+
+def tag_page(request: HttpRequest, name: str) -> HttpResponse:
+    tag = name.lstrip("#").lower()
+    photos = photo_list(viewer=request.user).filter(tags__name=tag)
+    page = first_page(photos, request, reverse("api:photo-list"), filters={"tag": tag})
+    return render(request, "photos/feed.html", {"page": page, "title": f"#{tag}"})
+
+
+def photo_page(request: HttpRequest, photo_id: int) -> HttpResponse:
+    photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+    counters.add(photo.pk, "view_count")
+    comments = list(comment_list(photo=photo)[:200])
+    return render(request, "photos/photo.html", {"photo": photo, "comments": comments})
+
+
+@require_POST
+@login_required
+def photo_like_toggle(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """The no-JS path of the like button (the JS client calls the API)."""
+    assert isinstance(request.user, User)
+    photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+    if getattr(photo, "liked_by_viewer", False):
+        photo_unlike(user=request.user, photo=photo)
+    else:
+        photo_like(user=request.user, photo=photo)
+    return redirect("photos:detail", photo_id=photo_id)
+
+
+@require_POST
+@login_required
+def photo_comment(request: HttpRequest, photo_id: int) -> HttpResponse:
+    assert isinstance(request.user, User)
+    photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+    text = request.POST.get("text", "").strip()
+    if not text or len(text) > 1000:
+        messages.error(request, "A comment needs between 1 and 1,000 characters.")
+    else:
+        comment_create(author=request.user, photo=photo, text=text)
+    return redirect("photos:detail", photo_id=photo_id)
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    limits = {
+        "max_megabytes": settings.PINSTABLR_UPLOAD_MAX_BYTES // 1_000_000,
+        "max_megapixels": settings.PINSTABLR_UPLOAD_MAX_PIXELS // 1_000_000,
+    }
+    return render(request, "photos/upload.html", limits)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    people = (
+        list(profile_search(query=query).order_by("user__username")[:20]) if len(query) >= 2 else []
+    )
+    tags = list(tag_search(query=query)[:20]) if query else []
+    return render(request, "photos/search.html", {"query": query, "people": people, "tags": tags})

@@ -15,12 +15,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 ADDRESS = os.environ.get("PINSTABLR_ADDRESS", "127.0.0.1:8000")
-VAR_DIR = Path(os.environ.get("PINSTABLR_VAR_DIR", REPO / "var"))
 
 
 def main() -> int:
-    for folder in ("broker/queue", "broker/processed", "media"):
-        (VAR_DIR / folder).mkdir(parents=True, exist_ok=True)
     python = sys.executable
     worker = subprocess.Popen(
         [python, "-m", "celery", "-A", "pinstablr", "worker", "-Q", "images,reports,default",

@@ -118,7 +118,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+PINSTABLR_LOGIN_FAILURES_PER_USER = env.int("PINSTABLR_LOGIN_FAILURES_PER_USER", default=5)
 # Sessions in the database (the primary, shared by every web server) with reads from the
 # cache: no user is tied to one server, and a cache outage only costs a database read.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -234,6 +237,9 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded default: a queue in files, so a local worker process runs tasks off-request.
+    # Every process that uses it (web, worker, manage.py) needs its folders.
+    for _folder in ("queue", "processed"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

@@ -38,7 +38,8 @@ def test_the_embedded_service_serves_pages_and_processes_uploads_off_the_request
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     assert home.status_code == 200
-    assert "@ada" in home.text
+    assert "@ada" in home.text, "the demo photos are on the home page"
+    assert "<picture" in home.text
     assert ready.json()["status"] == "ok", ready.text
     assert (tmp_path / "db" / "pinstablr.sqlite3").exists()
     assert (tmp_path / "db" / "experiments.sqlite3").exists()

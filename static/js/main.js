@@ -1,0 +1,16 @@
+// Progressive enhancement: each page works without JS; this wires up what it finds.
+import { infiniteScroll } from "./feed.js";
+import { commentForm, followForm, likeButton } from "./photo.js";
+import { uploader } from "./upload.js";
+
+const ENHANCERS = [
+  ["[data-infinite]", infiniteScroll],
+  ["[data-like-form]", likeButton],
+  ["[data-comment-form]", commentForm],
+  ["[data-follow-form]", followForm],
+  ["[data-upload]", uploader],
+];
+
+for (const [selector, enhance] of ENHANCERS) {
+  for (const element of document.querySelectorAll(selector)) enhance(element);
+}
