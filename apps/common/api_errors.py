@@ -18,22 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 
-def _first_message(detail: Any) -> str:
-    if isinstance(detail, dict):
-        for value in detail.values():
-            return _first_message(value)
-    if isinstance(detail, list) and detail:
-        return _first_message(detail[0])
+def _first(detail: Any) -> str:
+    """The first leaf of DRF's nested error details (or of their codes)."""
+    while isinstance(detail, dict | list) and detail:
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
     return str(detail)
-
-
-def _first_code(codes: Any) -> str:
-    if isinstance(codes, dict):
-        for value in codes.values():
-            return _first_code(value)
-    if isinstance(codes, list) and codes:
-        return _first_code(codes[0])
-    return str(codes)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -47,8 +36,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return response
     error: dict[str, Any] = {
         "status": response.status_code,
-        "code": _first_code(exc.get_codes()),
-        "message": _first_message(exc.detail),
+        "code": _first(exc.get_codes()),
+        "message": _first(exc.detail),
     }
     if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
         error["fields"] = exc.detail

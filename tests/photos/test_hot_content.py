@@ -16,7 +16,7 @@ from apps.photos import counters
 from apps.photos.models import Photo
 from apps.photos.services.engagement import photo_set_caption
 from tests.factories import PhotoFactory, UserFactory
-from tests.services import free_port, missing
+from tests.services import free_port, missing, redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def test_a_warm_photo_page_and_warm_lists_cost_no_query(
     settings, own_redis, django_assert_num_queries
 ):
-    use_redis(settings, own_redis[0])
+    settings.CACHES = redis_cache(own_redis[0])
     photo = PhotoFactory()
     client = APIClient()
     for path in (f"/api/v1/photos/{photo.id}/", "/api/v1/explore/", "/api/v1/photos/"):
@@ -116,24 +116,10 @@ def own_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     state["process"].wait()
 
 
-def use_redis(settings, url: str) -> None:
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": url,
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 0.3,
-                "SOCKET_TIMEOUT": 0.3,
-            },
-        }
-    }
-
-
 @pytest.mark.redis
 def test_counters_gather_in_redis_and_are_written_in_batches(settings, own_redis):
     url, _ = own_redis
-    use_redis(settings, url)
+    settings.CACHES = redis_cache(url)
     photo, fan = PhotoFactory(), UserFactory()
     client = APIClient()
     for _ in range(5):
@@ -151,7 +137,7 @@ def test_counters_gather_in_redis_and_are_written_in_batches(settings, own_redis
 @pytest.mark.redis
 def test_redis_stopped_mid_run_costs_no_error_and_fills_again_when_back(settings, own_redis):
     url, state = own_redis
-    use_redis(settings, url)
+    settings.CACHES = redis_cache(url)
     photos = PhotoFactory.create_batch(3)
     fan = UserFactory()
     client = APIClient()
