@@ -88,7 +88,6 @@ Choices and the reasons behind them:
 import argparse
 import contextlib
 import datetime
-import fcntl
 import hashlib
 import hmac
 import http.client
@@ -107,6 +106,10 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote
+
+# The sibling helper module, also when this file is loaded by path (tests, benchmarks).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import procutil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASE_DIR = REPO_ROOT / "var" / "s3"
@@ -251,21 +254,13 @@ def _forget(pid: int) -> int | None:
 def _pid_alive(pid: int) -> bool:
     """Return whether ``pid`` exists and is not a zombie."""
     _reap(pid)
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    # The state follows the parenthesised command name, which may itself contain spaces.
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    return procutil.proc_alive(pid)
 
 
 def _is_our_server(pid: int, base: Path) -> bool:
     """Return whether ``pid`` is a live ``weed mini`` serving ``base``."""
-    if not _pid_alive(pid):
-        return False
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
+    argv = procutil.proc_cmdline(pid) if _pid_alive(pid) else None
+    if argv is None:
         return False
     wanted = f"-dir={_paths(base)['data']}".encode()
     return b"mini" in argv and wanted in argv
@@ -279,21 +274,12 @@ def _find_pids(base: Path) -> list[int]:
         pid = 0
     if pid > 0 and _is_our_server(pid, base):
         return [pid]
-    return [
-        int(entry.name)
-        for entry in Path("/proc").iterdir()
-        if entry.name.isdigit() and _is_our_server(int(entry.name), base)
-    ]
+    return procutil.scan_proc(lambda candidate: _is_our_server(candidate, base))
 
 
 def _wait_exit(pid: int, timeout: float) -> bool:
     """Wait up to ``timeout`` seconds for ``pid`` to exit; return whether it did."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _pid_alive(pid):
-            return True
-        time.sleep(0.05)
-    return not _pid_alive(pid)
+    return procutil.wait_gone(pid, timeout, _pid_alive)
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
@@ -318,13 +304,8 @@ def _stop_pid(pid: int) -> None:
 @contextlib.contextmanager
 def _locked(base: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``base`` while starting or stopping (not re-entrant)."""
-    base.mkdir(parents=True, exist_ok=True)
-    with open(_paths(base)["lock"], "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with procutil.file_lock(_paths(base)["lock"]):
+        yield
 
 
 def log_tail(base: Path, start: int = 0, lines: int = 30) -> str:

@@ -81,7 +81,6 @@ Layout and the reasons behind it:
 import argparse
 import concurrent.futures
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -98,6 +97,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# The sibling helper module, also when this file is loaded by path (tests, benchmarks).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import procutil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASE_DIR = REPO_ROOT / "var" / "topology"
@@ -380,24 +383,17 @@ def _reap(pid: int) -> None:
 def _pid_alive(pid: int) -> bool:
     """Return whether ``pid`` exists and is not a zombie."""
     _reap(pid)
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    # The state follows the parenthesised command name, which may itself contain spaces.
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return state not in ("Z", "X")
+    return procutil.proc_alive(pid)
 
 
 def _is_our_server(pid: int, server: Server) -> bool:
     """Return whether ``pid`` is a live mariadbd started with this server's option file."""
-    if not _pid_alive(pid):
-        return False
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return False
-    return len(argv) > 1 and argv[1].decode(errors="replace") == server.defaults_arg()
+    argv = procutil.proc_cmdline(pid) if _pid_alive(pid) else None
+    return (
+        argv is not None
+        and len(argv) > 1
+        and argv[1].decode(errors="replace") == (server.defaults_arg())
+    )
 
 
 def _find_pid(server: Server) -> int | None:
@@ -408,10 +404,8 @@ def _find_pid(server: Server) -> int | None:
         pid = 0
     if pid > 0 and _is_our_server(pid, server):
         return pid
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _is_our_server(int(entry.name), server):
-            return int(entry.name)
-    return None
+    found = procutil.scan_proc(lambda candidate: _is_our_server(candidate, server))
+    return found[0] if found else None
 
 
 def server_pid(name: str, base_dir: str | os.PathLike[str] | None = None) -> int | None:
@@ -598,23 +592,13 @@ def _locked(base: Path) -> Iterator[None]:
     Serialises concurrent ``up``/``down``/``start_server`` calls, e.g. from several pytest-xdist
     workers sharing one topology.  Not re-entrant: public functions never nest it.
     """
-    base.mkdir(parents=True, exist_ok=True)
-    with open(base / "topology.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with procutil.file_lock(base / "topology.lock"):
+        yield
 
 
 def _wait_exit(pid: int, timeout: float) -> bool:
     """Wait up to ``timeout`` seconds for ``pid`` to exit; return whether it did."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _pid_alive(pid):
-            return True
-        time.sleep(0.05)
-    return not _pid_alive(pid)
+    return procutil.wait_gone(pid, timeout, _pid_alive)
 
 
 def _stop(server: Server) -> None:
