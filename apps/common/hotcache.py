@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from functools import wraps
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 
 T = TypeVar("T")
 VERSION_TTL = 7 * 24 * 3600
@@ -60,3 +62,36 @@ def get_or_compute(key: str, compute: Callable[[], T], *, timeout: int) -> T:
     cache.set(key, (value, now + timeout), timeout * 2)
     cache.delete(f"lock:{key}")
     return value
+
+
+def cached_anonymous_page(
+    versions: Callable[..., list[str]], *, timeout: int = 60
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Serve a page to signed-out visitors from the cache, keyed by the versions it shows.
+
+    Signed-in visitors see personal things (their likes, forms with CSRF tokens) and always
+    get a fresh render. Pages cached this way must not call ``csrf_token`` for anonymous
+    visitors.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.user.is_authenticated or request.method != "GET":
+                return view(request, *args, **kwargs)
+            numbers = ".".join(str(version(name)) for name in versions(*args, **kwargs))
+            key = f"page:{request.get_full_path()}:{numbers}"
+
+            def render() -> tuple[int, bytes, str]:
+                response = view(request, *args, **kwargs)
+                content = (
+                    response.render().content if hasattr(response, "render") else response.content
+                )
+                return response.status_code, content, response["Content-Type"]
+
+            status, content, content_type = get_or_compute(key, render, timeout=timeout)
+            return HttpResponse(content, status=status, content_type=content_type)
+
+        return wrapper
+
+    return decorator

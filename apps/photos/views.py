@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import User
 from apps.accounts.selectors import profile_search
+from apps.common.hotcache import cached_anonymous_page
 from apps.common.pagination import HottestFirstCursorPagination
 from apps.common.paging import first_page
 
@@ -50,6 +51,7 @@ def rendition_file(request: HttpRequest, key: str) -> FileResponse:
     return response
 
 
+@cached_anonymous_page(lambda: ["photos"])
 def home(request: HttpRequest) -> HttpResponse:
     """Signed in: the home feed. Otherwise: the newest photos and an invitation."""
     if request.user.is_authenticated:
@@ -62,6 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "photos/feed.html", {"page": page, "title": title, "feed": True})
 
 
+@cached_anonymous_page(lambda: ["photos", "scores"])
 def explore(request: HttpRequest) -> HttpResponse:
     page = first_page(
         photo_explore(viewer=request.user), request, reverse("api:explore"),
@@ -70,6 +73,7 @@ def explore(request: HttpRequest) -> HttpResponse:
     return render(request, "photos/feed.html", {"page": page, "title": "Explore"})
 
 
+@cached_anonymous_page(lambda name: ["photos"])
 def tag_page(request: HttpRequest, name: str) -> HttpResponse:
     tag = name.lstrip("#").lower()
     photos = photo_list(viewer=request.user).filter(tags__name=tag)
@@ -78,8 +82,13 @@ def tag_page(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def photo_page(request: HttpRequest, photo_id: int) -> HttpResponse:
+    counters.add(photo_id, "view_count")
+    return photo_page_content(request, photo_id)
+
+
+@cached_anonymous_page(lambda photo_id: [f"photo:{photo_id}"], timeout=300)
+def photo_page_content(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
-    counters.add(photo.pk, "view_count")
     comments = list(comment_list(photo=photo)[:200])
     return render(request, "photos/photo.html", {"photo": photo, "comments": comments})
 

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from apps.common import hotcache
 from apps.photos import counters
 from apps.photos.models import Photo
-from apps.photos.services.engagement import photo_set_caption
+from apps.photos.services.engagement import photo_set_caption, photo_sync_tags
 from tests.factories import PhotoFactory, UserFactory
 from tests.services import free_port, missing, redis_cache
 
@@ -167,3 +167,21 @@ def test_redis_stopped_mid_run_costs_no_error_and_fills_again_when_back(settings
 
     assert redis.Redis.from_url(url).dbsize() > 0, "the cache fills again"
     assert client.get("/readyz").json()["checks"]["cache"]["ok"] is True
+
+
+@pytest.mark.redis
+def test_warm_pages_for_signed_out_visitors_cost_no_query_and_show_writes(
+    settings, own_redis, client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    settings.CACHES = redis_cache(own_redis[0])
+    photo = PhotoFactory(caption="first #dawn")
+    photo_sync_tags(photo=photo)
+    paths = ["/", "/explore/", f"/p/{photo.id}/", "/t/dawn/"]
+    for path in paths:
+        assert client.get(path).status_code == 200
+        with django_assert_num_queries(0):
+            assert client.get(path).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_set_caption(photo=photo, caption="second #dawn")
+    for path in paths:
+        assert "second" in client.get(path).content.decode(), path
