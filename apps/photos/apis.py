@@ -74,6 +74,14 @@ class PhotoOutputSerializer(serializers.ModelSerializer):
         return bool(getattr(photo, "liked_by_viewer", False))
 
 
+def declared_length(request: Request) -> int:
+    """The body size the client announced (0 if absent or not a number)."""
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
 def rejected(error: UploadRejected) -> ValidationError:
     return ValidationError({"image": [error.message]}, code=error.code)
 
@@ -116,7 +124,7 @@ class PhotoListCreateApi(CachedListMixin, generics.ListAPIView):
 
     @extend_schema(request=UploadInputSerializer, responses={201: PhotoOutputSerializer})
     def post(self, request: Request) -> Response:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = declared_length(request)
         if declared > settings.PINSTABLR_UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD:
             # Refused before the body is read.
             raise rejected(
