@@ -24,7 +24,8 @@ from . import samples
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db]
 BASE_DIR = REPO / "var" / "test-s3"
-PORT = "28333"
+# gRPC ports are the HTTP ports + 10000: both ranges stay below the ephemeral ports (32768+).
+PORT = "18333"
 
 
 def load_harness() -> ModuleType:

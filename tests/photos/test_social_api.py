@@ -206,3 +206,14 @@ def test_every_error_has_the_same_shape(method, path, status):
     assert error["status"] == status
     assert error["code"]
     assert error["message"]
+
+
+def test_a_forged_cursor_is_a_bad_link_not_a_server_error():
+    from base64 import b64encode
+
+    PhotoFactory()
+    for position in (b"p=not-a-date", b"p=2026-13-45T99:99:99", b"o=x&p=1"):
+        cursor = b64encode(position).decode()
+        response = client_for().get("/api/v1/photos/", {"cursor": cursor})
+        assert response.status_code == 404
+        assert response.json()["error"]["message"] == "Invalid cursor"
