@@ -298,7 +298,7 @@ REST_FRAMEWORK = {
     ],
     # Every endpoint is closed unless it says otherwise.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.common.schema.PinstablrAutoSchema",
     "EXCEPTION_HANDLER": "apps.common.api_errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "apps.common.pagination.NewestFirstCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
