@@ -1,8 +1,9 @@
 """REST API v1: every app's endpoints under /api/v1/."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from apps.accounts import apis as accounts
+from apps.common.api_errors import api_not_found
 from apps.photos import apis as photos
 
 app_name = "api"
@@ -24,4 +25,6 @@ urlpatterns = [
     path("feed/", photos.FeedApi.as_view(), name="feed"),
     path("explore/", photos.ExploreApi.as_view(), name="explore"),
     path("tags/", photos.TagSearchApi.as_view(), name="tag-search"),
+    # Last: any other path under /api/v1/ answers 404 in the API's error shape, not HTML.
+    re_path(r"^.*$", api_not_found),
 ]

@@ -60,7 +60,9 @@ class MeApi(APIView):
     def patch(self, request: Request) -> Response:
         data = self.ProfileInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        profile = profile_update(user=signed_in_user(request), **data.validated_data)
+        user = signed_in_user(request)
+        profile_update(user=user, **data.validated_data)
+        profile = profile_get_by_username(username=user.get_username(), viewer=user)
         return Response(ProfileOutputSerializer(profile).data)
 
 

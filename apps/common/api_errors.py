@@ -14,6 +14,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    schema,
+)
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -45,3 +53,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             del error["fields"]
     response.data = {"error": error}
     return response
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@permission_classes([AllowAny])
+@authentication_classes([])
+@schema(None)
+def api_not_found(request: Request) -> Response:
+    """Any unknown path under /api/v1/."""
+    raise exceptions.NotFound("There is no such API endpoint.")
