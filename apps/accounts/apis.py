@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
@@ -88,6 +88,9 @@ class FollowApi(APIView):
         return Response(ProfileOutputSerializer(profile).data)
 
 
+@extend_schema_view(
+    get=extend_schema(parameters=[OpenApiParameter("q", str, description="At least 2 characters")])
+)
 class UserSearchApi(generics.ListAPIView):
     """Users whose name contains ``?q=`` (at least two characters)."""
 
@@ -99,7 +102,7 @@ class UserSearchApi(generics.ListAPIView):
         query = self.request.query_params.get("q", "").strip()
         if len(query) < 2:
             return Profile.objects.none()
-        return profile_search(query=query).order_by("user__username")[:20]
+        return profile_search(query=query, viewer=self.request.user).order_by("user__username")[:20]
 
 
 class LoginThrottledTokenApi(ObtainAuthToken):

@@ -5,14 +5,18 @@ from django.shortcuts import get_object_or_404
 from .models import Follow, Profile, User
 
 
-def profile_get_by_username(
-    *, username: str, viewer: User | AnonymousUser | None = None
-) -> Profile:
-    """The public profile of an active user with its counts; 404 if there is none."""
-    profiles = Profile.objects.select_related("user").annotate(
-        photo_count=Count("user__photos", filter=Q(user__photos__status="ready"), distinct=True),
-        follower_count=Count("user__followers", distinct=True),
-        following_count=Count("user__following", distinct=True),
+def _public_profiles(viewer: User | AnonymousUser | None = None) -> QuerySet[Profile]:
+    """Active users' profiles with their counts, and whether ``viewer`` follows each."""
+    profiles = (
+        Profile.objects.select_related("user")
+        .filter(user__is_active=True)
+        .annotate(
+            photo_count=Count(
+                "user__photos", filter=Q(user__photos__status="ready"), distinct=True
+            ),
+            follower_count=Count("user__followers", distinct=True),
+            following_count=Count("user__following", distinct=True),
+        )
     )
     if viewer is not None and viewer.is_authenticated:
         profiles = profiles.annotate(
@@ -20,15 +24,20 @@ def profile_get_by_username(
                 Follow.objects.filter(follower=viewer, followee=OuterRef("user"))
             )
         )
-    return get_object_or_404(profiles, user__username=username, user__is_active=True)
+    return profiles
 
 
-def profile_search(*, query: str) -> QuerySet[Profile]:
+def profile_get_by_username(
+    *, username: str, viewer: User | AnonymousUser | None = None
+) -> Profile:
+    """The public profile of an active user with its counts; 404 if there is none."""
+    return get_object_or_404(_public_profiles(viewer), user__username=username)
+
+
+def profile_search(*, query: str, viewer: User | AnonymousUser | None = None) -> QuerySet[Profile]:
     """Active users whose user name or display name contains ``query``."""
-    return (
-        Profile.objects.select_related("user")
-        .filter(user__is_active=True)
-        .filter(Q(user__username__icontains=query) | Q(display_name__icontains=query))
+    return _public_profiles(viewer).filter(
+        Q(user__username__icontains=query) | Q(display_name__icontains=query)
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from rest_framework.request import Request
@@ -29,7 +30,8 @@ class CachedListMixin:
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         versions = ".".join(str(version(name)) for name in self.cache_versions(request))
-        query = request.GET.urlencode()
+        # Hashed: any query string makes a short key (junk parameters included).
+        query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]
         key = f"{self.cache_prefix}:{versions}:{viewer_key(request)}:{request.get_host()}:{query}"
         data = get_or_compute(
             key, lambda: super(CachedListMixin, self).list(request, *args, **kwargs).data,  # type: ignore[misc]

@@ -11,6 +11,7 @@ With the cache down every call degrades to computing the value: slower, never br
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -80,7 +81,8 @@ def cached_anonymous_page(
             if request.user.is_authenticated or request.method != "GET":
                 return view(request, *args, **kwargs)
             numbers = ".".join(str(version(name)) for name in versions(*args, **kwargs))
-            key = f"page:{request.get_full_path()}:{numbers}"
+            path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+            key = f"page:{path}:{numbers}"
 
             def render() -> tuple[int, bytes, str]:
                 response = view(request, *args, **kwargs)

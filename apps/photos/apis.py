@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -122,7 +122,10 @@ class PhotoListCreateApi(CachedListMixin, generics.ListAPIView):
         )
         caption = serializers.CharField(required=False, allow_blank=True, max_length=2200)
 
-    @extend_schema(request=UploadInputSerializer, responses={201: PhotoOutputSerializer})
+    @extend_schema(
+        request=UploadInputSerializer,
+        responses={201: PhotoOutputSerializer, 200: PhotoOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         declared = declared_length(request)
         if declared > settings.PINSTABLR_UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD:
@@ -300,6 +303,9 @@ class CommentDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    get=extend_schema(parameters=[OpenApiParameter("q", str, description="Start of a tag")])
+)
 class TagSearchApi(generics.ListAPIView):
     """Tags starting with ``?q=``."""
 

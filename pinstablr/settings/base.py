@@ -126,6 +126,8 @@ PINSTABLR_LOGIN_FAILURES_PER_USER = env.int("PINSTABLR_LOGIN_FAILURES_PER_USER",
 # cache: no user is tied to one server, and a cache outage only costs a database read.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 GUARDIAN_RAISE_403 = False
+# No object permissions for signed-out visitors: no "AnonymousUser" account either.
+ANONYMOUS_USER_NAME = None
 
 # --- Internationalisation --------------------------------------------------------------
 
@@ -300,6 +302,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "apps.common.schema.PinstablrAutoSchema",
     "EXCEPTION_HANDLER": "apps.common.api_errors.api_exception_handler",
+    # Trust X-Forwarded-For only as far as our own proxies (nginx, the load balancer) add
+    # to it; 0 means the socket's address. Otherwise anyone could dodge the throttles.
+    "NUM_PROXIES": env.int("PINSTABLR_NUM_PROXIES", default=0),
     "DEFAULT_PAGINATION_CLASS": "apps.common.pagination.NewestFirstCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Counted in the cache (Redis in production), so every web server shares the budget.
@@ -318,6 +323,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Pinstablr API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components: uploads are binary in the schema.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from our own static files: no third-party CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -7,8 +7,9 @@ answer must be one the schema documents: its status code, content type and body.
 
 Generation is steered towards the data that exists, so requests reach real rows and not
 only 404s: path parameters are sometimes a seeded photo's or comment's id or a seeded user
-name, the token endpoint sometimes gets real credentials, and list cursors are sometimes
-forged (well-formed base64 around an arbitrary position) as a client may send them.
+name, the token endpoint sometimes gets real credentials, the user and tag searches get a
+``q`` (a seeded name's first letters, or any text), and list cursors are sometimes forged
+(well-formed base64 around an arbitrary position) as a client may send them.
 
 The upload operation (POST /api/v1/photos/) is generated like the others: it stays fast,
 because the schema gives ``image`` as a string, so no generated request carries a file and
@@ -110,13 +111,33 @@ def forged_cursor() -> st.SearchStrategy[str]:
     return fields.map(lambda values: base64.b64encode(urlencode(values).encode()).decode())
 
 
+# The searches read ``?q=``, which the schema does not declare (yet): without it they only
+# ever answer the empty result.
+SEARCHES = {"GET /api/v1/users/": "users", "GET /api/v1/tags/": "tags"}
+
+
+def search_term(key: str) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(SEEDED[key]).flatmap(
+            lambda name: st.integers(1, len(name)).map(lambda end: name[:end])
+        ),
+        st.text(max_size=12),
+    )
+
+
 @schema.hook
 def flatmap_query(context, query):
-    """Keep the generated query, or send a forged cursor with it."""
+    """Keep the generated query, or send a forged cursor or a search term with it."""
     generated = st.just(query)
-    if not isinstance(query, dict) or "cursor" not in context.operation.query:
+    if query is not None and not isinstance(query, dict):
         return generated
-    return st.one_of(generated, forged_cursor().map(lambda cursor: {**query, "cursor": cursor}))
+    choices = [generated]
+    if "cursor" in context.operation.query:
+        choices.append(forged_cursor().map(lambda cursor: {**(query or {}), "cursor": cursor}))
+    key = SEARCHES.get(context.operation.label)
+    if key and SEEDED.get(key):
+        choices.append(search_term(key).map(lambda term: {**(query or {}), "q": term}))
+    return st.one_of(choices)
 
 
 @schema.hook
@@ -159,6 +180,7 @@ def seeded(settings, tmp_path) -> str:
         photos=[photo.pk for photo in photos],
         comments=[comment.pk],
         users=["ada", "grace", "linus"],
+        tags=["sea", "sunset", "kernel"],
     )
     yield Token.objects.create(user=ada).key
     SEEDED.clear()
