@@ -1,4 +1,4 @@
-"""WSGI entry point for bench/http.py: ``pinstablr.wsgi.application`` under bench settings.
+"""WSGI entry point for bench/http_load.py: ``pinstablr.wsgi.application`` under bench settings.
 
 ``bench.settings_bench`` routes ``/bench/ceiling`` to a bare Django JSON view through
 Django's own request handling and leaves every other path to the app::

@@ -1752,15 +1752,7 @@ def paired_report(paired: dict[str, Any], photos: list[Path], twelve_names: list
     return out
 
 
-def _drop_script_dir_from_path() -> None:
-    """Running ``python bench/x.py`` puts bench/ first on sys.path, where a module named
-    like a standard one (bench/http.py) would shadow it: keep only the repository."""
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != here]
-
-
 def main() -> None:
-    _drop_script_dir_from_path()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 repetition on 5 photos")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (full run)")

@@ -1,4 +1,4 @@
-"""Settings for bench/http.py: the dev profile, plus a bare JSON view for the ceiling.
+"""Settings for bench/http_load.py: the dev profile, plus a bare JSON view for the ceiling.
 
 ``ROOT_URLCONF`` adds ``/bench/ceiling`` in front of the app's own URLs
 (``bench/ceiling_urls.py``); nothing else changes. ``BENCH_CACHE=off`` swaps the cache for

@@ -23,8 +23,8 @@ Redis commands). Then the ratios against the targets: warm list and feed through
 least 70% of the ceiling, p99 under 5 times p50. Everything it started is stopped at the
 end, on error too.
 
-    .venv/bin/python bench/http.py                   # ~2 minutes
-    .venv/bin/python bench/http.py --duration 5      # shorter runs
+    .venv/bin/python bench/http_load.py                   # ~2 minutes
+    .venv/bin/python bench/http_load.py --duration 5      # shorter runs
 
 Needs wrk (Debian package ``wrk``: ``apt-get install wrk``), the MariaDB server binaries
 (``mariadb-server``) and Redis on 127.0.0.1:6379.
