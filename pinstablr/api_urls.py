@@ -17,6 +17,11 @@ urlpatterns = [
     path("photos/<int:photo_id>/", photos.PhotoDetailApi.as_view(), name="photo-detail"),
     path("photos/<int:photo_id>/like/", photos.LikeApi.as_view(), name="photo-like"),
     path(
+        "photos/<int:photo_id>/moderation/",
+        photos.PhotoModerationApi.as_view(),
+        name="photo-moderation",
+    ),
+    path(
         "photos/<int:photo_id>/comments/",
         photos.CommentListCreateApi.as_view(),
         name="photo-comments",

@@ -75,9 +75,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@never_cache
-@require_GET
-def readyz(request: HttpRequest) -> JsonResponse:
+def readiness() -> tuple[str, dict[str, Any]]:
+    """``ok``, ``degraded`` or ``unavailable``, with the result of every check."""
     replicas = get_pool().aliases
     checks = {
         "primary": _timed(check_primary),
@@ -93,4 +92,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
         status = "degraded"
     else:
         status = "ok"
-    return JsonResponse({"status": status, "checks": checks}, status=200 if essential_ok else 503)
+    return status, checks
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    status, checks = readiness()
+    return JsonResponse(
+        {"status": status, "checks": checks}, status=503 if status == "unavailable" else 200
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("apps.accounts.urls")),
     path("", include("apps.photos.urls")),
+    path("", include("apps.teams.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("media/r/<path:key>", rendition_file, name="rendition-file"),

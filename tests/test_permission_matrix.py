@@ -1,23 +1,34 @@
 """Who may do what: every route, method and role, and the status each gets.
 
-The table must name every non-public route: a new route without a row fails
-``test_every_route_is_public_or_in_the_matrix``. Team roles (marketing, UX, ops) join the
-table with the features that need them.
+The table must name every non-public route, the admin's included: a new route without a row
+fails ``test_every_route_is_public_or_in_the_matrix``. Apps add their rows in
+``tests/<app>/matrix_rows.py``; the admin's rows are generated from ``ADMIN_ACCESS``, which
+must name every model registered in the admin. Roles are described in
+``tests/permission_rows.py``.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
+from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework.test import APIClient
 
+from apps.audit.services import audit_record
 from apps.photos.models import Comment
+from apps.teams.models import Team
+from apps.teams.services import team_add_member, team_create
 from tests.factories import PhotoFactory, UserFactory
+from tests.permission_rows import Row
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(databases=["default", "experiments"])
+
+APPS_WITH_ROWS = ["reports", "experiments"]
 
 # Routes anyone may GET (or, for the token endpoint and logout, POST): pages and API reads.
 PUBLIC = {
@@ -28,51 +39,154 @@ PUBLIC = {
     "photos:explore", "photos:detail", "photos:tag", "photos:search",
     "api:auth-token", "api:user-search", "api:user-detail", "api:photo-list", "api:photo-detail",
     "api:photo-comments", "api:explore", "api:tag-search",
+    "admin:login", "admin:logout", "admin:view_on_site",
+}  # fmt: skip
+
+SIGNED_IN = ["user", "owner", "author", "marketing", "marketing_ungranted"]  # not staff
+STAFF = ["ux_owner", "ux_other", "ops"]
+ROLES = ["anonymous", *SIGNED_IN, *STAFF, "admin"]
+
+
+def everyone(status: int, **overrides: int) -> dict[str, int]:
+    """``status`` for every signed-in role, 302 to the login page for anonymous."""
+    return {"anonymous": 302, **dict.fromkeys([*SIGNED_IN, *STAFF, "admin"], status), **overrides}
+
+
+def api_everyone(status: int, **overrides: int) -> dict[str, int]:
+    return {**everyone(status, **overrides), "anonymous": 401}
+
+
+photo = {"kwargs": lambda w: {"photo_id": w.photo.pk}}
+
+MATRIX = [
+    Row("accounts:password-change", "get", everyone(200)),
+    Row("accounts:password-change-done", "get", everyone(200)),
+    Row("accounts:settings", "get", everyone(200)),
+    Row("accounts:follow", "post", everyone(302), kwargs=lambda w: {"username": w.owner.username}),
+    Row("photos:upload", "get", everyone(200)),
+    Row("photos:like", "post", everyone(302), **photo),
+    Row("photos:comment", "post", everyone(302), {"text": "hi"}, **photo),
+    Row("photos:moderate", "post", everyone(403, ops=302, admin=302), {"reason": "spam"}, **photo),
+    Row("teams:operations", "get", everyone(403, ops=200, admin=200)),
+    Row("api:me", "get", api_everyone(200)),
+    Row("api:me", "patch", api_everyone(200), {"bio": "hello"}),
+    Row("api:user-follow", "put", api_everyone(200, owner=400), kwargs=lambda w: {"username": w.owner.username}),
+    Row("api:user-follow", "delete", api_everyone(200), kwargs=lambda w: {"username": w.owner.username}),
+    Row("api:photo-list", "post", api_everyone(400)),
+    Row("api:photo-detail", "patch", api_everyone(403, owner=200), {"caption": "x"}, **photo),
+    Row("api:photo-detail", "delete", api_everyone(403, owner=204), **photo),
+    Row("api:photo-like", "put", api_everyone(200), **photo),
+    Row("api:photo-like", "delete", api_everyone(200), **photo),
+    Row("api:photo-comments", "post", api_everyone(201), {"text": "hi"}, **photo),
+    Row("api:photo-moderation", "put", api_everyone(403, ops=200, admin=200), {"reason": "spam"}, **photo),
+    Row("api:photo-moderation", "delete", api_everyone(403, ops=200, admin=200), **photo),
+    Row(
+        "api:comment-detail", "delete", api_everyone(403, author=204, owner=204),
+        kwargs=lambda w: {"comment_id": w.comment.pk},
+    ),
+    Row("api:feed", "get", api_everyone(200)),
+    # The admin's moderation action: ops get the page asking for a reason.
+    Row(
+        "admin:photos_photo_changelist", "post",
+        {**everyone(302), **dict.fromkeys(["ux_owner", "ux_other"], 403), "ops": 200, "admin": 200},
+        data_from=lambda w: {"action": "hide_photos", "_selected_action": [w.photo.pk]},
+    ),
+    Row("admin:index", "get", {**everyone(302), **dict.fromkeys([*STAFF, "admin"], 200)}),
+    Row("admin:password_change", "get", {**everyone(302), **dict.fromkeys([*STAFF, "admin"], 200)}),
+    Row("admin:password_change_done", "get", {**everyone(302), **dict.fromkeys([*STAFF, "admin"], 200)}),
+    Row("admin:jsi18n", "get", {**everyone(302), **dict.fromkeys([*STAFF, "admin"], 200)}),
+    Row(
+        "admin:autocomplete", "get",
+        {**everyone(302), "ux_owner": 403, "ux_other": 403, "ops": 403, "admin": 200},
+        data_from=lambda w: {"app_label": "photos", "model_name": "photo", "field_name": "owner"},
+    ),
+    Row(
+        "admin:auth_user_password_change", "get",
+        {**everyone(302), "ux_owner": 403, "ux_other": 403, "ops": 403, "admin": 200},
+        kwargs=lambda w: {"id": str(w.user.pk)},
+    ),
+    Row(
+        "admin:app_list", "get",
+        {**everyone(302), "ux_owner": 404, "ux_other": 404, "ops": 200, "admin": 200},
+        kwargs=lambda w: {"app_label": "photos"},
+    ),
+]  # fmt: skip
+
+# Each model in the admin: which roles may view, add, change and delete. The superuser
+# ("admin") is listed where it may: a read-only log cannot be edited even by an admin.
+ALL = frozenset(ROLES)
+ADMIN_ONLY = {"view": {"admin"}, "add": {"admin"}, "change": {"admin"}, "delete": {"admin"}}
+ADMIN_ACCESS: dict[str, dict[str, set[str]]] = {
+    "accounts.user": ADMIN_ONLY,
+    "accounts.profile": ADMIN_ONLY,
+    "auth.group": ADMIN_ONLY,
+    "authtoken.tokenproxy": ADMIN_ONLY,
+    "photos.photo": {"view": {"ops", "admin"}, "add": {"admin"}, "change": {"admin"}, "delete": {"admin"}},
+    "audit.auditentry": {"view": {"ops", "admin"}, "add": set(), "change": set(), "delete": set()},
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Row:
-    route: str
-    method: str
-    expected: dict[str, int]  # role -> status
-    data: dict | None = None
+def admin_object(world: SimpleNamespace, label: str):
+    """An object of each model in the admin, for its change, delete and history pages."""
+    return {
+        "accounts.user": world.user,
+        "accounts.profile": world.user.profile,
+        "auth.group": world.teams["marketing"].group,
+        "authtoken.tokenproxy": world.token,
+        "photos.photo": world.photo,
+        "audit.auditentry": world.audit_entry,
+    }.get(label) or getattr(world, "admin_objects", {})[label]
 
 
-# Roles: anonymous, user (signed in, a stranger to the object), owner (of the photo),
-# author (of the comment, not the photo's owner).
-MATRIX = [
-    Row("accounts:password-change", "get", {"anonymous": 302, "user": 200}),
-    Row("accounts:password-change-done", "get", {"anonymous": 302, "user": 200}),
-    Row("accounts:settings", "get", {"anonymous": 302, "user": 200}),
-    Row("accounts:follow", "post", {"anonymous": 302, "user": 302}),
-    Row("photos:upload", "get", {"anonymous": 302, "user": 200}),
-    Row("photos:like", "post", {"anonymous": 302, "user": 302}),
-    Row("photos:comment", "post", {"anonymous": 302, "user": 302}, {"text": "hi"}),
-    Row("api:me", "get", {"anonymous": 401, "user": 200}),
-    Row("api:me", "patch", {"anonymous": 401, "user": 200}, {"bio": "hello"}),
-    Row("api:user-follow", "put", {"anonymous": 401, "user": 200}),
-    Row("api:user-follow", "delete", {"anonymous": 401, "user": 200}),
-    Row("api:photo-list", "post", {"anonymous": 401, "user": 400}),
-    Row(
-        "api:photo-detail", "patch", {"anonymous": 401, "user": 403, "owner": 200}, {"caption": "x"}
-    ),
-    Row("api:photo-detail", "delete", {"anonymous": 401, "user": 403, "owner": 204}),
-    Row("api:photo-like", "put", {"anonymous": 401, "user": 200}),
-    Row("api:photo-like", "delete", {"anonymous": 401, "user": 200}),
-    Row("api:photo-comments", "post", {"anonymous": 401, "user": 201}, {"text": "hi"}),
-    Row(
-        "api:comment-detail", "delete", {"anonymous": 401, "user": 403, "author": 204, "owner": 204}
-    ),
-    Row("api:feed", "get", {"anonymous": 401, "user": 200}),
-]
+def admin_rows() -> list[Row]:
+    """The changelist, add, change, delete and history pages of every model in the admin."""
+    rows = []
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        access = ADMIN_ACCESS.get(label)
+        if access is None:
+            continue  # test_every_admin_model_has_access_rules names it
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        readers = access["view"] | access["change"]
+
+        def statuses(allowed: set[str]) -> dict[str, int]:
+            expected = everyone(302)
+            expected.update({role: 200 if role in allowed else 403 for role in [*STAFF, "admin"]})
+            return expected
+
+        def on_object(w: SimpleNamespace, label: str = label) -> dict[str, str]:
+            return {"object_id": str(admin_object(w, label).pk)}
+
+        rows += [
+            Row(f"{prefix}_changelist", "get", statuses(readers)),
+            Row(f"{prefix}_add", "get", statuses(access["add"])),
+            Row(f"{prefix}_change", "get", statuses(readers), kwargs=on_object),
+            Row(f"{prefix}_history", "get", statuses(readers), kwargs=on_object),
+            Row(f"{prefix}_delete", "get", statuses(access["delete"]), kwargs=on_object),
+        ]
+    return rows
+
+
+def app_rows(name: str) -> tuple[set[str], list[Row]]:
+    try:
+        module = importlib.import_module(f"tests.{name}.matrix_rows")
+    except ModuleNotFoundError:
+        return set(), []
+    return set(getattr(module, "PUBLIC", set())), list(getattr(module, "ROWS", []))
+
+
+def all_rows() -> tuple[set[str], list[Row]]:
+    public, rows = set(PUBLIC), [*MATRIX, *admin_rows()]
+    for name in APPS_WITH_ROWS:
+        app_public, app_matrix = app_rows(name)
+        public |= app_public
+        rows += app_matrix
+    return public, rows
 
 
 def route_names(patterns=None, namespace: str = "") -> Iterator[str]:
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.app_name == "admin":
-                continue  # the admin checks staff and model permissions itself
             inner = f"{namespace}:{pattern.namespace}" if namespace else (pattern.namespace or "")
             yield from route_names(pattern.url_patterns, inner if pattern.namespace else namespace)
         elif isinstance(pattern, URLPattern) and pattern.name:
@@ -80,44 +194,86 @@ def route_names(patterns=None, namespace: str = "") -> Iterator[str]:
 
 
 def test_every_route_is_public_or_in_the_matrix():
-    covered = PUBLIC | {row.route for row in MATRIX}
-    missing = sorted(set(route_names()) - covered)
+    public, rows = all_rows()
+    missing = sorted(set(route_names()) - public - {row.route for row in rows})
     assert missing == [], f"routes with no row in the permission matrix: {missing}"
 
 
-def url_for(route: str, photo, comment) -> str:
-    kwargs = {
-        "accounts:follow": {"username": photo.owner.username},
-        "api:user-follow": {"username": photo.owner.username},
-        "api:comment-detail": {"comment_id": comment.pk},
-    }.get(route)
-    if (
-        kwargs is None
-        and route != "api:photo-list"
-        and route.startswith(("photos:like", "photos:comment", "api:photo-"))
-    ):
-        kwargs = {"photo_id": photo.pk}
-    return reverse(route, kwargs=kwargs)
+def test_every_admin_model_has_access_rules():
+    _, rows = all_rows()
+    covered = {row.route for row in rows}
+    missing = [
+        model._meta.label_lower
+        for model in admin.site._registry
+        if f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist" not in covered
+    ]
+    assert missing == [], f"admin models with no access rules: {missing}"
 
 
-CASES = [(row, role) for row in MATRIX for role in row.expected]
+def build_world() -> SimpleNamespace:
+    """Every role and one object of each kind, with the grants the roles description names."""
+    w = SimpleNamespace()
+    w.teams = {team.group.name: team for team in Team.objects.select_related("group")}
+    w.teams["marketing-emea"] = team_create(name="marketing-emea", purpose="marketing")
+    w.teams["ux-growth"] = team_create(name="ux-growth", purpose="ux")
+    w.user, w.author = UserFactory(), UserFactory()
+    w.photo = PhotoFactory()
+    w.owner = w.photo.owner
+    w.comment = Comment.objects.create(photo=w.photo, author=w.author, text="nice")
+    for role, team in [
+        ("marketing", "marketing"), ("marketing_ungranted", "marketing-emea"),
+        ("ux_owner", "ux"), ("ux_other", "ux-growth"), ("ops", "ops"),
+    ]:  # fmt: skip
+        setattr(w, role, UserFactory())
+        team_add_member(team=w.teams[team], user=getattr(w, role))
+    w.admin = UserFactory(is_staff=True, is_superuser=True)
+    w.token = TokenProxy.objects.get(key=Token.objects.create(user=w.author).key)
+    w.audit_entry = audit_record(action="grant", target=w.photo, actor=w.admin)
+    for name in APPS_WITH_ROWS:
+        try:
+            module = importlib.import_module(f"tests.{name}.matrix_rows")
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, "populate_world"):
+            module.populate_world(w)
+    return w
 
 
-@pytest.mark.parametrize(
-    ("row", "role"), CASES, ids=[f"{r.route}-{r.method}-{role}" for r, role in CASES]
-)
-def test_permission(row: Row, role: str):
-    photo = PhotoFactory()
-    author = UserFactory()
-    comment = Comment.objects.create(photo=photo, author=author, text="nice")
+_, ROWS = all_rows()
+# Pages that read every database (the operations page inspects each replica) need them all,
+# which in-memory SQLite copies only allow outside a wrapping transaction.
+READS_EVERY_DATABASE = {"teams:operations"}
+CASES = [(row, role) for row in ROWS for role in row.expected]
+EVERY_DATABASE_CASES = [case for case in CASES if case[0].route in READS_EVERY_DATABASE]
+CASES = [case for case in CASES if case[0].route not in READS_EVERY_DATABASE]
+
+
+def case_ids(cases) -> list[str]:
+    return [f"{row.route}-{row.method}-{role}" for row, role in cases]
+
+
+def check(row: Row, role: str) -> None:
+    world = build_world()
     client = APIClient()
-    actor = {"anonymous": None, "user": UserFactory(), "owner": photo.owner, "author": author}[role]
+    actor = None if role == "anonymous" else getattr(world, role)
     if actor is not None:
+        actor.refresh_from_db()  # staff status comes with the team
         client.force_login(actor)
-    url = url_for(row.route, photo, comment)
-    response = getattr(client, row.method)(
-        url, row.data, format="json" if row.route.startswith("api:") else None
-    )
-    assert response.status_code == row.expected[role]
+    url = reverse(row.route, kwargs=row.kwargs(world) if row.kwargs else None)
+    data = row.data_from(world) if row.data_from else row.data
+    is_api = row.route.startswith("api:")
+    response = getattr(client, row.method)(url, data, format="json" if is_api else None)
+    assert response.status_code == row.expected[role], response.content[:300]
     if response.status_code == 302 and role == "anonymous":
-        assert response["Location"].startswith("/accounts/login/")
+        assert "login" in response["Location"]
+
+
+@pytest.mark.parametrize(("row", "role"), CASES, ids=case_ids(CASES))
+def test_permission(row: Row, role: str):
+    check(row, role)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+@pytest.mark.parametrize(("row", "role"), EVERY_DATABASE_CASES, ids=case_ids(EVERY_DATABASE_CASES))
+def test_permission_on_pages_reading_every_database(row: Row, role: str):
+    check(row, role)

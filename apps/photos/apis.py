@@ -20,6 +20,7 @@ from apps.common.requests import signed_in_user
 from . import counters, storage
 from .filters import PhotoFilter
 from .models import Comment, Photo, Rendition, Tag
+from .permissions import can_delete_comment, can_edit_photo, can_moderate
 from .selectors import (
     comment_list,
     photo_explore,
@@ -36,6 +37,7 @@ from .services.engagement import (
     photo_set_caption,
     photo_unlike,
 )
+from .services.moderation import REASON_MAX, photo_hide, photo_restore
 from .validation import UploadRejected, megabytes
 
 # Multipart framing around the file: a body this much over the file limit is still fine.
@@ -64,7 +66,7 @@ class PhotoOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id", "owner", "caption", "tags", "status", "failure_reason", "width", "height",
             "placeholder", "dominant_color", "like_count", "comment_count", "liked",
-            "created_at", "renditions",
+            "created_at", "renditions", "hidden_reason",
         ]  # fmt: skip
 
     def get_tags(self, photo: Photo) -> list[str]:
@@ -166,7 +168,7 @@ class PhotoDetailApi(APIView):
 
     def owned(self, request: Request, photo_id: int) -> Photo:
         photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
-        if photo.owner_id != request.user.pk:
+        if not can_edit_photo(request.user, photo):
             raise PermissionDenied("Only the owner can change or delete a photo.")
         return photo
 
@@ -195,6 +197,40 @@ class PhotoDetailApi(APIView):
     def delete(self, request: Request, photo_id: int) -> Response:
         photo_delete(photo=self.owned(request, photo_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PhotoModerationApi(APIView):
+    """Ops moderators hide a photo from everyone but its owner (PUT, with a reason) or
+    restore it (DELETE)."""
+
+    class ReasonSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=REASON_MAX)
+
+    def moderated(self, request: Request, photo_id: int) -> Photo:
+        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+        if not can_moderate(request.user):
+            raise PermissionDenied("Only moderators can hide or restore photos.")
+        return photo
+
+    @extend_schema(request=ReasonSerializer, responses={200: PhotoOutputSerializer})
+    def put(self, request: Request, photo_id: int) -> Response:
+        photo = self.moderated(request, photo_id)
+        data = self.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        photo_hide(
+            photo=photo, moderator=signed_in_user(request), reason=data.validated_data["reason"]
+        )
+        return Response(
+            PhotoOutputSerializer(photo_get_for_user(viewer=request.user, photo_id=photo_id)).data
+        )
+
+    @extend_schema(responses={200: PhotoOutputSerializer})
+    def delete(self, request: Request, photo_id: int) -> Response:
+        photo = self.moderated(request, photo_id)
+        photo_restore(photo=photo, moderator=signed_in_user(request))
+        return Response(
+            PhotoOutputSerializer(photo_get_for_user(viewer=request.user, photo_id=photo_id)).data
+        )
 
 
 class FeedApi(CachedListMixin, generics.ListAPIView):
@@ -297,7 +333,7 @@ class CommentDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, comment_id: int) -> Response:
         comment = get_object_or_404(Comment.objects.select_related("photo"), pk=comment_id)
-        if request.user.pk not in (comment.author_id, comment.photo.owner_id):
+        if not can_delete_comment(request.user, comment):
             raise PermissionDenied("Only its author or the photo's owner can delete a comment.")
         comment_delete(comment=comment)
         return Response(status=status.HTTP_204_NO_CONTENT)

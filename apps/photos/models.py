@@ -8,6 +8,10 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
     def ready(self) -> "PhotoQuerySet":
         return self.filter(status=Photo.Status.READY)
 
+    def visible(self) -> "PhotoQuerySet":
+        """What everyone may see: ready and not hidden by a moderator."""
+        return self.ready().filter(hidden_at__isnull=True)
+
 
 class Tag(models.Model):
     """A #tag from captions, stored lower-case."""
@@ -55,6 +59,12 @@ class Photo(TimeStampedModel):
     view_count = models.PositiveBigIntegerField(default=0)
     # Engagement with time decay, recomputed periodically; explore is ordered by it.
     hot_score = models.FloatField(default=0.0, db_index=True)
+    # Set by an ops moderator: a hidden photo is shown to its owner only, with the reason.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=500, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = PhotoQuerySet.as_manager()
 
@@ -66,6 +76,7 @@ class Photo(TimeStampedModel):
             )
         ]
         indexes = [models.Index(fields=["status", "-created_at"])]
+        permissions = [("moderate_photo", "Can hide and restore any photo")]
 
     def __str__(self) -> str:
         return f"photo {self.pk} by {self.owner_id} ({self.status})"

@@ -7,6 +7,7 @@ from django.http import Http404
 from apps.accounts.models import Follow, User
 
 from .models import Comment, Like, Photo, Rendition, Tag
+from .permissions import can_moderate
 
 
 def _with_display(photos: QuerySet[Photo], viewer: User | AnonymousUser | None) -> QuerySet[Photo]:
@@ -23,16 +24,21 @@ def _with_display(photos: QuerySet[Photo], viewer: User | AnonymousUser | None) 
 
 
 def photo_get_for_user(*, viewer: User | AnonymousUser, photo_id: int) -> Photo:
-    """A photo the viewer may see: the owner sees it in every state, others once ready."""
+    """A photo the viewer may see: the owner sees it in every state, moderators once ready
+    (hidden or not), everyone else once ready and not hidden."""
     photo = _with_display(Photo.objects.filter(pk=photo_id), viewer).first()
-    if photo is None or (photo.status != Photo.Status.READY and photo.owner_id != viewer.pk):
+    if photo is None:
+        raise Http404("No such photo.")
+    if photo.owner_id == viewer.pk:
+        return photo
+    if photo.status != Photo.Status.READY or (photo.hidden_at and not can_moderate(viewer)):
         raise Http404("No such photo.")
     return photo
 
 
 def photo_list(*, viewer: User | AnonymousUser | None) -> QuerySet[Photo]:
-    """Ready photos of active users, newest first (filters narrow it by owner or tag)."""
-    return _with_display(Photo.objects.ready().filter(owner__is_active=True), viewer)
+    """Visible photos of active users, newest first (filters narrow it by owner or tag)."""
+    return _with_display(Photo.objects.visible().filter(owner__is_active=True), viewer)
 
 
 def photo_feed(*, viewer: User) -> QuerySet[Photo]:

@@ -12,6 +12,7 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,7 @@ from apps.common.pagination import HottestFirstCursorPagination
 from apps.common.paging import first_page
 
 from . import counters, storage
+from .permissions import can_moderate
 from .selectors import (
     comment_list,
     photo_explore,
@@ -33,6 +35,7 @@ from .selectors import (
     tag_search,
 )
 from .services.engagement import comment_create, photo_like, photo_unlike
+from .services.moderation import photo_hide, photo_restore
 
 KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|webp|avif)$")
 
@@ -90,7 +93,29 @@ def photo_page(request: HttpRequest, photo_id: int) -> HttpResponse:
 def photo_page_content(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
     comments = list(comment_list(photo=photo)[:200])
-    return render(request, "photos/photo.html", {"photo": photo, "comments": comments})
+    context = {"photo": photo, "comments": comments, "can_moderate": can_moderate(request.user)}
+    return render(request, "photos/photo.html", context)
+
+
+@require_POST
+@login_required
+def photo_moderate(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """Hide a photo with a reason, or show it again: ops moderators only."""
+    assert isinstance(request.user, User)
+    photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+    if not can_moderate(request.user):
+        raise PermissionDenied("Only moderators can hide or restore photos.")
+    if request.POST.get("restore"):
+        photo_restore(photo=photo, moderator=request.user)
+        messages.success(request, "The photo is visible again.")
+    else:
+        try:
+            photo_hide(photo=photo, moderator=request.user, reason=request.POST.get("reason", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "The photo is hidden; its owner sees your reason.")
+    return redirect("photos:detail", photo_id=photo_id)
 
 
 @require_POST

@@ -17,6 +17,7 @@ Rules (each covered by tests/pinstablr/db/test_router_decisions.py):
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -38,9 +39,21 @@ def _app_label(model: type[Model]) -> str:
     return model._meta.app_label
 
 
+@functools.cache
 def is_primary_only(model: type[Model]) -> bool:
-    """Models whose reads must never be stale."""
-    return _app_label(model) in PRIMARY_ONLY_APPS or (model._meta.label == settings.AUTH_USER_MODEL)
+    """Models whose reads must never be stale: accounts, sessions and every permission table.
+
+    Object permissions kept in an app's own tables (guardian's direct foreign-key models)
+    count too: a revoked grant must stop working on the very next request, which a lagging
+    replica would not guarantee.
+    """
+    from guardian.models import BaseObjectPermission
+
+    return (
+        _app_label(model) in PRIMARY_ONLY_APPS
+        or model._meta.label == settings.AUTH_USER_MODEL
+        or issubclass(model, BaseObjectPermission)
+    )
 
 
 def data_group(alias: str) -> str:

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.experiments",
     "apps.photos",
+    "apps.teams",
+    # After every app with object permission models: it audits them all.
+    "apps.audit",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.audit.context.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class TeamsConfig(AppConfig):
+    name = "apps.teams"
+    label = "teams"
+    verbose_name = "Teams"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

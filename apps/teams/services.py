@@ -1,0 +1,60 @@
+"""Creating teams and managing their members."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Q
+
+from apps.accounts.models import User
+from pinstablr.db.config import PRIMARY
+
+from .models import Team
+from .purposes import PURPOSE_PERMISSIONS, STAFF_PURPOSES
+
+
+def purpose_permissions(purpose: str) -> list[Permission]:
+    """The permissions a team of this purpose gets (those whose apps are installed)."""
+    query = Q(pk__in=[])
+    for label in PURPOSE_PERMISSIONS.get(purpose, ()):
+        app_label, codename = label.split(".", 1)
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    return list(Permission.objects.using(PRIMARY).filter(query))
+
+
+def team_apply_purpose(*, team: Team) -> None:
+    """Give the team's group what its purpose needs; extra permissions admins added stay."""
+    team.group.permissions.add(*purpose_permissions(team.purpose))
+    if team.purpose in STAFF_PURPOSES:
+        users_make_staff(user_ids=set(team.group.user_set.values_list("pk", flat=True)))
+
+
+@transaction.atomic(using=PRIMARY)
+def team_create(*, name: str, purpose: str, description: str = "") -> Team:
+    group = Group.objects.create(name=name)
+    # Saving a team gives it its purpose's permissions (signals.py).
+    return Team.objects.create(group=group, purpose=purpose, description=description)
+
+
+def team_add_member(*, team: Team, user: User) -> None:
+    user.groups.add(team.group)
+
+
+def team_remove_member(*, team: Team, user: User) -> None:
+    user.groups.remove(team.group)
+
+
+def users_make_staff(*, user_ids: set[int]) -> None:
+    """UX and ops work in the admin: their members need staff status to sign in there.
+
+    Leaving a team does not take staff status away (the permissions go with the team, so
+    what remains is an admin that shows nothing): an admin may have given it for another
+    reason.
+    """
+    User.objects.filter(pk__in=user_ids, is_staff=False).update(is_staff=True)
+
+
+def team_members_joined(*, user_ids: set[int], group_ids: set[int]) -> None:
+    staff_teams = Team.objects.filter(group_id__in=group_ids, purpose__in=STAFF_PURPOSES)
+    if staff_teams.exists():
+        users_make_staff(user_ids=user_ids)
