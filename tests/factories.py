@@ -48,3 +48,14 @@ class PhotoFactory(factory.django.DjangoModelFactory):
             for width in (256, 640)
             for fmt in ("jpeg", "webp")
         )
+
+
+def team_member(team_name: str, **kwargs) -> User:
+    """A new user in the team named ``team_name`` (staff status refreshed from the team)."""
+    from apps.teams.models import Team
+    from apps.teams.services import team_add_member
+
+    user = UserFactory(**kwargs)
+    team_add_member(team=Team.objects.get(group__name=team_name), user=user)
+    user.refresh_from_db()
+    return user

@@ -1,7 +1,7 @@
 """Every change of who may do what lands in the audit log, however it was made.
 
 Grants made with guardian (``assign_perm``/``remove_perm``, the admin's object permission
-pages), team membership changed from either side or through the admin's inline, and
+pages), team membership changed from either side (the admin's inline included), and
 model-level permissions given to a team or a user. Bulk operations that bypass signals
 (guardian's ``bulk_assign_perm`` for querysets) are not seen; Pinstablr does not use them.
 """
@@ -14,7 +14,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from apps.accounts.models import User
 
@@ -114,15 +114,6 @@ def _membership_changed(
         _record_membership(verb, {instance.pk}, set(pk_set))
 
 
-def _membership_row_saved(sender: type[Model], instance: Any, created: bool, **kw: Any) -> None:
-    if created:  # the admin's membership inline saves rows one by one
-        _record_membership("join", {instance.user_id}, {instance.group_id})
-
-
-def _membership_row_deleted(sender: type[Model], instance: Any, **kw: Any) -> None:
-    _record_membership("leave", {instance.user_id}, {instance.group_id})
-
-
 def connect() -> None:
     from guardian.models import BaseObjectPermission
 
@@ -134,5 +125,3 @@ def connect() -> None:
     m2m_changed.connect(_model_permissions_changed, sender=Group.permissions.through)
     m2m_changed.connect(_model_permissions_changed, sender=User.user_permissions.through)
     m2m_changed.connect(_membership_changed, sender=User.groups.through)
-    post_save.connect(_membership_row_saved, sender=User.groups.through)
-    post_delete.connect(_membership_row_deleted, sender=User.groups.through)

@@ -28,11 +28,5 @@ def _members_added(
         team_members_joined(user_ids={instance.pk}, group_ids=set(pk_set))
 
 
-def _membership_row_saved(sender: type[Model], instance: Any, created: bool, **kw: Any) -> None:
-    if created:
-        team_members_joined(user_ids={instance.user_id}, group_ids={instance.group_id})
-
-
 post_save.connect(_team_saved, sender=Team)
 m2m_changed.connect(_members_added, sender=User.groups.through)
-post_save.connect(_membership_row_saved, sender=User.groups.through)
