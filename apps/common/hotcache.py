@@ -1,7 +1,8 @@
 """Hot content in the cache (Redis in production): versioned keys and stampede protection.
 
-Readers build keys from version numbers (``ver:photos``, ``ver:photo:42``...); a write bumps
-the versions it affects, so stale entries are never read again and simply expire. An entry
+Each entry records the version numbers it was built from (``ver:photos``, ``ver:photo:42``...),
+read in the same round trip as the entry; a write bumps the versions it affects, so an entry
+built before it is never served again. An entry
 carries a soft expiry before its hard one: the first reader past the soft expiry takes a
 short lock and recomputes while everyone else keeps getting the old value, so a hot key
 expiring costs one recomputation, not one per concurrent request.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -50,18 +51,33 @@ def bump(*names: str, using: str = "default") -> None:
     transaction.on_commit(increment, using=using)
 
 
-def get_or_compute(key: str, compute: Callable[[], T], *, timeout: int) -> T:
-    """``compute()`` cached under ``key`` for ``timeout`` seconds, recomputed by one caller."""
-    entry = cache.get(key)
+def get_or_compute(
+    key: str, compute: Callable[[], T], *, timeout: int, versions: Sequence[str] = ()
+) -> T:
+    """``compute()`` cached under ``key`` for ``timeout`` seconds, recomputed by one caller.
+
+    The ``versions`` the value depends on are read in the same round trip as the entry, which
+    records the versions it was built from: an entry from before a bump is never served.
+    """
+    version_keys = [f"ver:{name}" for name in versions]
+    found = cache.get_many([key, *version_keys])
+    current = tuple(found.get(version_key) for version_key in version_keys)
+    entry = found.get(key)
     now = time.time()
+    locked = False
     if entry is not None:
-        value, fresh_until = entry
-        if now < fresh_until or not cache.add(f"lock:{key}", 1, LOCK_SECONDS):
-            return value  # fresh, or someone else is already recomputing it
+        value, fresh_until, built_from = entry
+        if built_from == current:
+            if now < fresh_until:
+                return value
+            locked = cache.add(f"lock:{key}", 1, LOCK_SECONDS)
+            if not locked:
+                return value  # someone else is already recomputing it
     value = compute()
     # The hard expiry leaves time to recompute before the entry disappears.
-    cache.set(key, (value, now + timeout), timeout * 2)
-    cache.delete(f"lock:{key}")
+    cache.set(key, (value, now + timeout, current), timeout * 2)
+    if locked:
+        cache.delete(f"lock:{key}")
     return value
 
 
@@ -80,9 +96,7 @@ def cached_anonymous_page(
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.user.is_authenticated or request.method != "GET":
                 return view(request, *args, **kwargs)
-            numbers = ".".join(str(version(name)) for name in versions(*args, **kwargs))
             path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-            key = f"page:{path}:{numbers}"
 
             def render() -> tuple[int, bytes, str]:
                 response = view(request, *args, **kwargs)
@@ -91,7 +105,9 @@ def cached_anonymous_page(
                 )
                 return response.status_code, content, response["Content-Type"]
 
-            status, content, content_type = get_or_compute(key, render, timeout=timeout)
+            status, content, content_type = get_or_compute(
+                f"page:{path}", render, timeout=timeout, versions=versions(*args, **kwargs)
+            )
             return HttpResponse(content, status=status, content_type=content_type)
 
         return wrapper

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -12,8 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.common.cached_views import CachedListMixin, viewer_key
-from apps.common.hotcache import get_or_compute, version
+from apps.common.cached_views import CachedListMixin, cached_json, viewer_key, viewer_versions
 from apps.common.pagination import HottestFirstCursorPagination, OldestFirstCursorPagination
 from apps.common.requests import signed_in_user
 
@@ -173,11 +173,13 @@ class PhotoDetailApi(APIView):
         return photo
 
     @extend_schema(responses={200: PhotoOutputSerializer})
-    def get(self, request: Request, photo_id: int) -> Response:
+    def get(self, request: Request, photo_id: int) -> HttpResponse:
         counters.add(photo_id, "view_count")
-        key = f"photo:{photo_id}:{version(f'photo:{photo_id}')}:{viewer_key(request)}"
-        return Response(
-            get_or_compute(key, lambda: self.representation(request, photo_id), timeout=300)
+        return cached_json(
+            f"photo:{photo_id}:{viewer_key(request)}",
+            lambda: self.representation(request, photo_id),
+            versions=[f"photo:{photo_id}", *viewer_versions(request)],
+            timeout=300,
         )
 
     def representation(self, request: Request, photo_id: int) -> dict:
