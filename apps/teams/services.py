@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import router, transaction
 from django.db.models import Q
+from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from apps.accounts.models import User
 from pinstablr.db.config import PRIMARY
@@ -58,3 +60,31 @@ def team_members_joined(*, user_ids: set[int], group_ids: set[int]) -> None:
     staff_teams = Team.objects.filter(group_id__in=group_ids, purpose__in=STAFF_PURPOSES)
     if staff_teams.exists():
         users_make_staff(user_ids=user_ids)
+
+
+def object_permissions_sweep_orphans(*, chunk: int = 1000) -> int:
+    """Delete generic object grants whose object no longer exists; how many went.
+
+    Grants in guardian's generic tables point at their object by id only (experiments live
+    in another database), so nothing cascades when the object is deleted. Existence is read
+    where the object is written, never on a replica that may not have it yet.
+    """
+    removed = 0
+    for grant_model in (UserObjectPermission, GroupObjectPermission):
+        grants = grant_model.objects.using(PRIMARY)
+        for content_type_id in grants.values_list("content_type_id", flat=True).distinct():
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+            of_type = grants.filter(content_type_id=content_type_id)
+            if model is None:  # the model itself is gone
+                removed += of_type.delete()[0]
+                continue
+            objects = model._default_manager.db_manager(router.db_for_write(model))
+            ids = sorted(set(of_type.values_list("object_pk", flat=True)))
+            for start in range(0, len(ids), chunk):
+                batch = ids[start : start + chunk]
+                found = {
+                    str(pk) for pk in objects.filter(pk__in=batch).values_list("pk", flat=True)
+                }
+                if gone := set(batch) - found:
+                    removed += of_type.filter(object_pk__in=gone).delete()[0]
+    return removed

@@ -101,3 +101,28 @@ def form_data(page) -> dict[str, str]:
                     data[field.html_name] = str(value)
     data["permissions"] = [str(p.pk) for p in page.context["original"].permissions.all()]  # type: ignore[assignment]
     return data
+
+
+def test_the_sweep_removes_grants_whose_object_is_gone_and_keeps_the_others(
+    django_assert_max_num_queries,
+):
+    from guardian.models import GroupObjectPermission
+    from guardian.shortcuts import assign_perm
+
+    from apps.audit.models import AuditEntry
+    from apps.teams.services import object_permissions_sweep_orphans
+    from tests.factories import PhotoFactory
+
+    ops = Group.objects.get(name="ops")
+    kept, *deleted = PhotoFactory.create_batch(30)
+    for photo in (kept, *deleted):
+        assign_perm("photos.change_photo", ops, photo)
+    gone_ids = [str(photo.pk) for photo in deleted]
+    for photo in deleted:
+        photo.delete()
+    assert GroupObjectPermission.objects.count() == 30  # nothing cascaded
+    with django_assert_max_num_queries(12 + 6 * len(deleted)):  # each deletion is audited
+        assert object_permissions_sweep_orphans(chunk=10) == 29
+    assert list(GroupObjectPermission.objects.values_list("object_pk", flat=True)) == [str(kept.pk)]
+    revoked = AuditEntry.objects.filter(action="revoke").values_list("target_id", flat=True)
+    assert sorted(revoked) == sorted(gone_ids)
