@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo lint typecheck pytest topology-up topology-down topology-status s3-up s3-down clean
+.PHONY: run test install migrate demo lint typecheck pytest topology-up topology-down topology-status s3-up s3-down cluster cluster-down cluster-status clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py load_demo_data
+	$(PY) manage.py load_site_experiments
 
 run: demo
 	$(PY) deploy/local/serve_embedded.py
@@ -50,5 +51,16 @@ s3-up: install
 s3-down:
 	$(PY) deploy/local/s3.py down
 
-clean: topology-down s3-down
+# The whole production-like cluster on 127.0.0.1 (nginx, 3 web servers, MariaDB topology,
+# Redis, RabbitMQ, SeaweedFS, workers, beat): deploy/local/cluster.py.
+cluster: install
+	$(PY) deploy/local/cluster.py up
+
+cluster-down:
+	$(PY) deploy/local/cluster.py down
+
+cluster-status:
+	$(PY) deploy/local/cluster.py status
+
+clean: cluster-down topology-down s3-down
 	rm -rf var

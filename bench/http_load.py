@@ -310,6 +310,7 @@ def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> Server:
     with log.open("ab") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench.ceiling_wsgi:application",
+             "--config", "python:pinstablr.observability.gunicorn",
              "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
              "--log-level", "warning", "--graceful-timeout", "5", "--timeout", "60"],
             cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from apps.accounts import apis as accounts
 from apps.common.api_errors import api_not_found
+from apps.experiments import apis as experiments
 from apps.photos import apis as photos
 
 app_name = "api"
@@ -28,6 +29,12 @@ urlpatterns = [
     ),
     path("comments/<int:comment_id>/", photos.CommentDetailApi.as_view(), name="comment-detail"),
     path("feed/", photos.FeedApi.as_view(), name="feed"),
+    path(
+        "experiments/assignments/",
+        experiments.AssignmentsApi.as_view(),
+        name="experiment-assignments",
+    ),
+    path("experiments/events/", experiments.EventsApi.as_view(), name="experiment-events"),
     path("explore/", photos.ExploreApi.as_view(), name="explore"),
     path("tags/", photos.TagSearchApi.as_view(), name="tag-search"),
     # Last: any other path under /api/v1/ answers 404 in the API's error shape, not HTML.

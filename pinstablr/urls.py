@@ -4,14 +4,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.photos.views import home, rendition_file
 from pinstablr import health
+from pinstablr.observability.views import metrics
 
 urlpatterns = [
     path("", home, name="home"),
     path("", include("apps.accounts.urls")),
     path("", include("apps.photos.urls")),
+    path("", include("apps.reports.urls")),
     path("", include("apps.teams.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("media/r/<path:key>", rendition_file, name="rendition-file"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("pinstablr.api_urls")),

@@ -50,12 +50,24 @@ class PhotoFactory(factory.django.DjangoModelFactory):
         )
 
 
+def team(name: str, purpose: str | None = None):
+    """The team named ``name``, made (with ``purpose``, by default its name) if missing.
+
+    Migrations create marketing, ux and ops; transactional tests empty the database after
+    them, so tests that run later make them again.
+    """
+    from apps.teams.models import Team
+    from apps.teams.services import team_create
+
+    found = Team.objects.select_related("group").filter(group__name=name).first()
+    return found or team_create(name=name, purpose=purpose or name)
+
+
 def team_member(team_name: str, **kwargs) -> User:
     """A new user in the team named ``team_name`` (staff status refreshed from the team)."""
-    from apps.teams.models import Team
     from apps.teams.services import team_add_member
 
     user = UserFactory(**kwargs)
-    team_add_member(team=Team.objects.get(group__name=team_name), user=user)
+    team_add_member(team=team(team_name), user=user)
     user.refresh_from_db()
     return user

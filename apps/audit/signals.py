@@ -12,7 +12,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ObjectDoesNotExist
+from django.db import router
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
@@ -28,15 +28,24 @@ def _grantee(instance: Any) -> str:
 
 
 def _object_target(instance: Any) -> Target:
-    """The object a guardian permission row is about, even while it is being deleted."""
+    """The object a guardian permission row is about, even while it is being deleted.
+
+    Read from the database its model is written to: guardian's generic ``content_object``
+    would look on ``default``, where experiments are not.
+    """
     content_type = instance.permission.content_type
     object_pk = getattr(instance, "object_pk", None)
     if object_pk is None:  # direct foreign-key model
         object_pk = instance.content_object_id
-    try:
-        name = str(instance.content_object)
-    except ObjectDoesNotExist:
-        name = f"{content_type.model} {object_pk} (deleted)"
+    model = content_type.model_class()
+    found = None
+    if model is not None:
+        found = (
+            model._default_manager.db_manager(router.db_for_write(model))
+            .filter(pk=object_pk)
+            .first()
+        )
+    name = str(found) if found is not None else f"{content_type.model} {object_pk} (deleted)"
     return Target(f"{content_type.app_label}.{content_type.model}", str(object_pk), name)
 
 

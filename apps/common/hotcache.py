@@ -16,7 +16,7 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -27,9 +27,33 @@ VERSION_TTL = 7 * 24 * 3600
 LOCK_SECONDS = 10
 
 
+def version_key(name: str) -> str:
+    return f"ver:{name}"
+
+
+class Entry(NamedTuple):
+    value: Any
+    fresh_until: float
+    built_from: tuple[Any, ...]  # the versions it was computed from
+
+
+def current(entry: Any, versions_now: tuple[Any, ...]) -> Entry | None:
+    """``entry`` if it was built from the versions as they are now (anything else, an entry
+    of an older format included, counts as missing)."""
+    if isinstance(entry, Entry) and entry.built_from == versions_now:
+        return entry
+    return None
+
+
+def fresh(entry: Any, versions_now: tuple[Any, ...], now: float) -> Any | None:
+    """The value of an entry that may be served as it is: current and before its soft expiry."""
+    found = current(entry, versions_now)
+    return found.value if found is not None and now < found.fresh_until else None
+
+
 def version(name: str) -> int:
     """The current version of ``name`` (1 if never bumped, 0 if the cache is down)."""
-    key = f"ver:{name}"
+    key = version_key(name)
     value = cache.get(key)
     if value is None:
         cache.add(key, 1, VERSION_TTL)
@@ -42,7 +66,7 @@ def bump(*names: str, using: str = "default") -> None:
 
     def increment() -> None:
         for name in names:
-            key = f"ver:{name}"
+            key = version_key(name)
             try:
                 cache.incr(key)
             except ValueError:  # not there yet (or evicted): any new number will do
@@ -59,23 +83,21 @@ def get_or_compute(
     The ``versions`` the value depends on are read in the same round trip as the entry, which
     records the versions it was built from: an entry from before a bump is never served.
     """
-    version_keys = [f"ver:{name}" for name in versions]
+    version_keys = [version_key(name) for name in versions]
     found = cache.get_many([key, *version_keys])
-    current = tuple(found.get(version_key) for version_key in version_keys)
-    entry = found.get(key)
+    versions_now = tuple(found.get(name) for name in version_keys)
+    entry = current(found.get(key), versions_now)
     now = time.time()
     locked = False
     if entry is not None:
-        value, fresh_until, built_from = entry
-        if built_from == current:
-            if now < fresh_until:
-                return value
-            locked = cache.add(f"lock:{key}", 1, LOCK_SECONDS)
-            if not locked:
-                return value  # someone else is already recomputing it
+        if now < entry.fresh_until:
+            return entry.value
+        locked = cache.add(f"lock:{key}", 1, LOCK_SECONDS)
+        if not locked:
+            return entry.value  # someone else is already recomputing it
     value = compute()
     # The hard expiry leaves time to recompute before the entry disappears.
-    cache.set(key, (value, now + timeout, current), timeout * 2)
+    cache.set(key, Entry(value, now + timeout, versions_now), timeout * 2)
     if locked:
         cache.delete(f"lock:{key}")
     return value

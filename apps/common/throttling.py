@@ -14,59 +14,97 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import caches
-from django_redis.cache import RedisCache
+from django.http import HttpRequest
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from .redis import redis_client
+
 logger = logging.getLogger(__name__)
 
 
-def count_hit(key: str, window_seconds: int) -> int:
-    """Add one to ``key``'s counter, which expires with its window; 0 if the cache is down."""
+@dataclass(frozen=True)
+class Window:
+    """The counter a request is counted on: its client's, for the current window."""
+
+    key: str
+    limit: int
+    seconds: int
+
+    def retry_after(self, now: float) -> float:
+        return self.seconds - now % self.seconds
+
+
+def window_for(request: HttpRequest | Request, now: float) -> Window | None:
+    """``user`` rate for signed-in clients (by account), ``anon`` for others (by address);
+    None when the rate is not limited."""
+    signed_in = request.user.is_authenticated
+    scope = "user" if signed_in else "anon"
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+    if rate is None:
+        return None
+    throttle = ClientRateThrottle()  # DRF's rate parsing and client address (proxies trusted)
+    limit, seconds = throttle.parse_rate(str(rate))
+    assert limit is not None  # a rate names both
+    assert seconds is not None
+    # get_ident reads only META, which a Django request has as well.
+    client = request.user.pk if signed_in else throttle.get_ident(request)  # type: ignore[arg-type]
+    return Window(f"throttle:{scope}:{client}:{int(now // seconds)}", limit, seconds)
+
+
+def queue_hit(pipeline: Any, window: Window) -> None:
+    """Queue the increment of ``window``'s counter (which expires with it) on a pipeline."""
+    key = caches["default"].make_key(window.key)
+    pipeline.incr(key)
+    pipeline.expire(key, window.seconds)
+
+
+def count_hit(window: Window) -> int:
+    """Add one to ``window``'s counter; 0 if the cache is down."""
     cache = caches["default"]
-    if isinstance(cache, RedisCache):
+    client = redis_client()
+    if client is not None:
         try:
-            client = cache.client.get_client(write=True)
-            full_key = cache.client.make_key(key)
             pipeline = client.pipeline(transaction=False)
-            pipeline.incr(full_key)
-            pipeline.expire(full_key, window_seconds)
+            queue_hit(pipeline, window)
             return int(pipeline.execute()[0])
         except (RedisError, OSError) as error:
             logger.warning("rate limit not counted, cache unavailable: %s", error)
             return 0
-    cache.add(key, 0, window_seconds)
+    cache.add(window.key, 0, window.seconds)
     try:
-        return cache.incr(key)
+        return cache.incr(window.key)
     except ValueError:  # evicted in between: count this window from here
         return 0
 
 
+def remember_count(request: HttpRequest, window: Window, count: int) -> None:
+    """A request already counted (by the warm-cache path) is not counted twice."""
+    request._pinstablr_rate_count = (window.key, count)  # type: ignore[attr-defined]
+
+
 class ClientRateThrottle(SimpleRateThrottle):
-    """``user`` rate for signed-in clients (by account), ``anon`` for others (by address)."""
+    """The one rate limit of the API (see the module's docstring)."""
 
     def __init__(self) -> None:  # the rate depends on the request, not on the class
         self.retry_after: float | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        signed_in = request.user.is_authenticated
-        scope = "user" if signed_in else "anon"
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
-        if rate is None:
-            return True
-        limit, duration = self.parse_rate(str(rate))
-        assert limit is not None and duration is not None  # a rate names both
-        client = request.user.pk if signed_in else self.get_ident(request)
         now = time.time()
-        window = int(now // duration)
-        if count_hit(f"throttle:{scope}:{client}:{window}", duration) <= limit:
+        window = window_for(request, now)
+        if window is None:
             return True
-        self.retry_after = duration - now % duration
+        counted = getattr(request._request, "_pinstablr_rate_count", None)
+        count = counted[1] if counted and counted[0] == window.key else count_hit(window)
+        if count <= window.limit:
+            return True
+        self.retry_after = window.retry_after(now)
         return False
 
     def wait(self) -> float | None:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -13,7 +15,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.common.cached_views import CachedListMixin, cached_json, viewer_key, viewer_versions
+from apps.common.cached_views import (
+    CachedListMixin,
+    cached_json,
+    viewer_key,
+    viewer_versions,
+    warm_response,
+)
 from apps.common.pagination import HottestFirstCursorPagination, OldestFirstCursorPagination
 from apps.common.requests import signed_in_user
 
@@ -172,6 +180,14 @@ class PhotoDetailApi(APIView):
             raise PermissionDenied("Only the owner can change or delete a photo.")
         return photo
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        photo_id = kwargs["photo_id"]
+        warm = warm_response(request, f"photo:{photo_id}:anon", [f"photo:{photo_id}"])
+        if warm is None:
+            return super().dispatch(request, *args, **kwargs)
+        counters.add(photo_id, "view_count")
+        return warm
+
     @extend_schema(responses={200: PhotoOutputSerializer})
     def get(self, request: Request, photo_id: int) -> HttpResponse:
         counters.add(photo_id, "view_count")
@@ -241,7 +257,7 @@ class FeedApi(CachedListMixin, generics.ListAPIView):
     serializer_class = PhotoOutputSerializer
     cache_prefix = "feed"
 
-    def cache_versions(self, request: Request) -> list[str]:
+    def cache_versions(self, request: HttpRequest | Request) -> list[str]:
         return ["photos", f"follows:{request.user.pk}"]
 
     def get_queryset(self):
@@ -256,7 +272,7 @@ class ExploreApi(CachedListMixin, generics.ListAPIView):
     serializer_class = PhotoOutputSerializer
     cache_prefix = "explore"
 
-    def cache_versions(self, request: Request) -> list[str]:
+    def cache_versions(self, request: HttpRequest | Request) -> list[str]:
         return ["photos", "scores"]
 
     permission_classes = [AllowAny]

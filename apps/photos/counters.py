@@ -11,28 +11,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from redis.exceptions import RedisError
 
 from apps.common.hotcache import bump
+from apps.common.redis import redis_client
 from pinstablr.db.config import PRIMARY
 
 from .models import Photo
 
 logger = logging.getLogger(__name__)
 FIELDS = ("view_count", "like_count")
-
-
-def _redis() -> Any | None:
-    if "django_redis" not in settings.CACHES["default"]["BACKEND"]:
-        return None
-    from django_redis import get_redis_connection
-
-    return get_redis_connection("default")
 
 
 def _hash(field: str) -> str:
@@ -42,7 +33,7 @@ def _hash(field: str) -> str:
 def add(photo_id: int, field: str, amount: int = 1) -> None:
     """Count ``amount`` more of ``field`` for a photo."""
     assert field in FIELDS
-    client = _redis()
+    client = redis_client()
     if client is not None:
         try:
             client.hincrby(_hash(field), str(photo_id), amount)
@@ -54,7 +45,7 @@ def add(photo_id: int, field: str, amount: int = 1) -> None:
 
 def pending(photo_id: int, field: str) -> int:
     """What has been counted for a photo but not written to its row yet."""
-    client = _redis()
+    client = redis_client()
     if client is None:
         return 0
     try:
@@ -65,7 +56,7 @@ def pending(photo_id: int, field: str) -> int:
 
 def flush() -> int:
     """Write every pending count to the database; the number of photos updated."""
-    client = _redis()
+    client = redis_client()
     if client is None:
         return 0
     updated: set[int] = set()

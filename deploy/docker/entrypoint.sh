@@ -11,16 +11,35 @@
 # Tunables (environment, with defaults): GUNICORN_WORKERS=3, GUNICORN_TIMEOUT=60,
 # GUNICORN_GRACEFUL_TIMEOUT=30, CELERY_CONCURRENCY=2, CELERY_MAX_TASKS_PER_CHILD=100,
 # LOG_LEVEL=INFO. Every role execs its process, so it gets the container's signals as PID 1.
+#
+# Metrics: the web and worker roles run several processes (gunicorn's workers, Celery's
+# pool), which add up their metrics through files in PROMETHEUS_MULTIPROC_DIR
+# (prometheus_client's multiprocess mode). The folder is emptied at every start: files of an
+# earlier run would be counted again. It is exported here only, not set on the container,
+# so one-off commands (kubectl exec, health checks) leave nothing there.
 set -eu
 
 role="${1:-web}"
 [ "$#" -gt 0 ] && shift
 
+fresh_metrics_dir() {
+  export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/prometheus-metrics}"
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+  mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+}
+
+# Celery's start-up banner is plain text; the logs are one JSON object per line.
+export CELERY_QUIET="${CELERY_QUIET:-1}"
+
 case "$role" in
   web)
-    # Access log on stdout with the X-Request-ID the load balancer sets, so a request can be
-    # followed from nginx to Django. Heartbeat files in /dev/shm, not on a slow or read-only disk.
+    # The config module makes gunicorn log in the app's format and sums the workers' metrics;
+    # the app logs every request itself, with its X-Request-ID, so gunicorn's access log
+    # (format below) is written only when gunicorn runs without that module.
+    # Heartbeat files in /dev/shm, not on a slow or read-only disk.
+    fresh_metrics_dir
     exec gunicorn pinstablr.wsgi:application \
+      --config python:pinstablr.observability.gunicorn \
       --bind 0.0.0.0:8000 \
       --workers "${GUNICORN_WORKERS:-3}" \
       --timeout "${GUNICORN_TIMEOUT:-60}" \
@@ -34,6 +53,7 @@ case "$role" in
       "$@"
     ;;
   worker-images)
+    fresh_metrics_dir
     exec celery -A pinstablr worker \
       --queues images \
       --hostname "images@%h" \
@@ -43,6 +63,7 @@ case "$role" in
       "$@"
     ;;
   worker-reports)
+    fresh_metrics_dir
     exec celery -A pinstablr worker \
       --queues reports,default \
       --hostname "reports@%h" \

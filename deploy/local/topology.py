@@ -56,6 +56,8 @@ Layout and the reasons behind it:
   - ``pinstablr_ro``/``pinstablr_ro``: SELECT on the same databases plus SLAVE MONITOR, the
     MariaDB 10.5.9+ privilege needed for ``SHOW SLAVE STATUS`` (replication lag).  On the
     replicas ``read_only=ON`` additionally blocks writes by any account without READ_ONLY ADMIN.
+    It is also the account of the reporting replica (marketing's query console) and of the
+    console's read-only access to the experiments server (``PINSTABLR_CONSOLE_EXPERIMENTS_URL``).
   - ``root``@``127.0.0.1`` without a password, so a test harness can stop and start replica
     threads over TCP.  Acceptable only because every server binds to 127.0.0.1.
 
@@ -838,6 +840,10 @@ def environment(base_dir: str | os.PathLike[str] | None = None) -> dict[str, Any
         "DATABASE_EXPERIMENTS_READ_URL": ro("experiments_read"),
         "DATABASE_EXPERIMENTS_URL": _url(
             APP_USER, APP_PASSWORD, by_name["experiments"].port, EXPERIMENTS_DATABASE
+        ),
+        # The query console's read-only way into the experiments database (SELECT only).
+        "PINSTABLR_CONSOLE_EXPERIMENTS_URL": _url(
+            RO_USER, RO_PASSWORD, by_name["experiments"].port, EXPERIMENTS_DATABASE
         ),
         "servers": {
             server.name: {

@@ -25,6 +25,7 @@ EXPERIMENTS_READ = "experiments_read"
 REPLICA_PREFIX = "replica_"
 
 # A dead replica must cost a short wait, not a hung request.
+PRIMARY_CONNECT_TIMEOUT_SECONDS = 5
 REPLICA_CONNECT_TIMEOUT_SECONDS = 2
 
 
@@ -48,8 +49,11 @@ def _config(url: str, *, read_only: bool) -> dict[str, Any]:
         options = config.setdefault("OPTIONS", {})
         options.setdefault("charset", "utf8mb4")
         options.setdefault("isolation_level", "read committed")
-        if read_only:
-            options.setdefault("connect_timeout", REPLICA_CONNECT_TIMEOUT_SECONDS)
+        # A server that does not answer must not hold a request (or /readyz) for long.
+        options.setdefault(
+            "connect_timeout",
+            REPLICA_CONNECT_TIMEOUT_SECONDS if read_only else PRIMARY_CONNECT_TIMEOUT_SECONDS,
+        )
     elif config["ENGINE"] == "django.db.backends.sqlite3":
         # Several processes (web, worker) share the file: wait for a lock instead of failing.
         config.setdefault("OPTIONS", {}).setdefault("timeout", 20)

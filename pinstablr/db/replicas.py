@@ -43,8 +43,15 @@ class ReplicaStatus:
 
 
 def connect_replica(alias: str) -> None:
-    """Open this thread's connection to ``alias`` now, so a dead server shows before a query."""
-    connections[alias].ensure_connection()
+    """Open (or check) this thread's connection to ``alias`` now, so a dead server shows here,
+    where another replica can be picked, rather than in the middle of a query.
+
+    A connection kept from an earlier request (``CONN_MAX_AGE``) is pinged first, as Django's
+    health check would do on its first query, and reopened if the server went away.
+    """
+    connection = connections[alias]
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
 
 
 def probe_replica(alias: str) -> Probe:

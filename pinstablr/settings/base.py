@@ -14,6 +14,8 @@ import environ
 from kombu import Queue
 
 from pinstablr.db.config import build_databases, replica_aliases, sqlite_read_only_url
+from pinstablr.observability.instrument import with_cache_metrics, with_query_metrics
+from pinstablr.observability.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -38,17 +40,24 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "django_celery_beat",
     "pinstablr.db",
+    "django_prometheus",
+    "pinstablr.observability",
     "apps.common",
     "apps.accounts",
     "apps.experiments",
     "apps.photos",
+    "apps.reports",
     "apps.teams",
     # After every app with object permission models: it audits them all.
     "apps.audit",
 ]
 
 MIDDLEWARE = [
+    # Outermost: times everything below and names the request before anything logs.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "pinstablr.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outermost database middleware: it owns the per-request routing state.
@@ -58,8 +67,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.audit.context.AuditActorMiddleware",
+    # After auth: assignments need the user; sets the anonymous unit cookie when needed.
+    "apps.experiments.middleware.ExperimentsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: counts requests by view and status.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "pinstablr.urls"
@@ -97,6 +110,8 @@ DATABASES = build_databases(
     # connection costs five statements and a round trip per request otherwise.
     conn_max_age=env.int("DATABASE_CONN_MAX_AGE", default=60),
 )
+# Query counts and durations per alias (/metrics); the same drivers underneath.
+DATABASES = with_query_metrics(DATABASES)
 DATABASE_ROUTERS = ["pinstablr.db.router.TopologyRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -237,6 +252,8 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Hit and miss counts (/metrics).
+CACHES = with_cache_metrics(CACHES)
 
 # --- Celery ----------------------------------------------------------------------------
 
@@ -246,9 +263,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded default: a queue in files, so a local worker process runs tasks off-request.
     # Every process that uses it (web, worker, manage.py) needs its folders.
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Exchange bindings too: by default kombu writes them under ./control.
+        "control_folder": str(BROKER_DIR / "control"),
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
@@ -286,6 +305,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # State lives on the models; nobody reads task results.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Workers and beat log through LOGGING below, like the web servers (pinstablr/celery.py).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Photos whose processing was never queued (broker down) or never finished.
     "flush-photo-counters": {"task": "apps.photos.tasks.flush_photo_counters", "schedule": 10.0},
@@ -294,7 +315,49 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.photos.tasks.requeue_pending_photos",
         "schedule": 300.0,
     },
+    # Exposures and conversion events queued in Redis, into the experiments database.
+    "flush-experiment-events": {
+        "task": "apps.experiments.tasks.flush_experiment_events",
+        "schedule": 10.0,
+    },
+    # Results are recomputed here, never on a page view.
+    "recompute-experiment-results": {
+        "task": "apps.experiments.tasks.recompute_experiment_results",
+        "schedule": 600.0,
+    },
+    # Object grants whose object was deleted (nothing cascades across databases).
+    "sweep-orphan-permissions": {
+        "task": "apps.teams.tasks.sweep_orphan_permissions",
+        "schedule": 3600.0,
+    },
 }
+# Beat keeps its schedules in the database (django-celery-beat), editable in the admin; the
+# entries above are copied there on every start. Report schedules live only there.
+CELERY_BEAT_SCHEDULER = "apps.reports.beat:DatabaseScheduler"
+
+# --- Reports and the query console -----------------------------------------------------
+
+# The console's statements are stopped by the database after this long: below the web
+# server's 60 s, so a person gets a clear message rather than a gateway timeout.
+PINSTABLR_CONSOLE_STATEMENT_TIMEOUT_SECONDS = env.float(
+    "PINSTABLR_CONSOLE_STATEMENT_TIMEOUT_SECONDS", default=20.0
+)
+# Rows shown per console run; "showing 1,000 of more" when there were more.
+PINSTABLR_CONSOLE_ROW_LIMIT = env.int("PINSTABLR_CONSOLE_ROW_LIMIT", default=1000)
+# Tables the console refuses: credentials and personal data.
+PINSTABLR_CONSOLE_HIDDEN_TABLES = env.list(
+    "PINSTABLR_CONSOLE_HIDDEN_TABLES",
+    default=["accounts_user", "django_session", "authtoken_token", "django_admin_log"],
+)
+# A SELECT-only account on the experiments database for the UX team's console; unset on
+# MariaDB means the console offers experiments_read only.
+PINSTABLR_CONSOLE_EXPERIMENTS_URL = env.str("PINSTABLR_CONSOLE_EXPERIMENTS_URL", default="")
+# Each statement of a scheduled report is stopped after this long on the reporting replica.
+PINSTABLR_REPORT_STATEMENT_TIMEOUT_SECONDS = env.int(
+    "PINSTABLR_REPORT_STATEMENT_TIMEOUT_SECONDS", default=300
+)
+# A dashboard warns that its data is stale once its next window is this late.
+PINSTABLR_REPORT_STALE_GRACE_HOURS = env.float("PINSTABLR_REPORT_STALE_GRACE_HOURS", default=6.0)
 
 # --- REST API --------------------------------------------------------------------------
 
@@ -341,10 +404,30 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the JS client reads it to send the header
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Operations: logs and metrics (docs/runbook.md) ------------------------------------
+
+# One line per event on standard output: "json" (production's default) or "text".
+PINSTABLR_LOG_FORMAT = env.str("PINSTABLR_LOG_FORMAT", default="text")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(log_format=PINSTABLR_LOG_FORMAT, level=LOG_LEVEL)
+
+# /metrics answers a scraper presenting this bearer token, and the ops team; nobody else.
+PINSTABLR_METRICS_TOKEN = env.str("PINSTABLR_METRICS_TOKEN", default="")
+# Set by the container entry point: the processes of one container add up their metrics
+# through files there (prometheus_client's multiprocess mode). Unset: one process each.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+# A Celery worker serves its task metrics on this port (0: not at all).
+PINSTABLR_WORKER_METRICS_PORT = env.int("PINSTABLR_WORKER_METRICS_PORT", default=0)
+PINSTABLR_WORKER_METRICS_ADDRESS = env.str(
+    "PINSTABLR_WORKER_METRICS_ADDRESS",
+    default="0.0.0.0",  # noqa: S104 - scraped at the pod's address; token-protected
+)
+# Queue depths are read from the broker at most this often per process, and a reading
+# that takes longer than the timeout counts as "broker unreachable".
+PINSTABLR_METRICS_QUEUES = [queue.name for queue in CELERY_TASK_QUEUES]
+PINSTABLR_QUEUE_DEPTH_CACHE_SECONDS = env.float("PINSTABLR_QUEUE_DEPTH_CACHE_SECONDS", default=5.0)
+PINSTABLR_QUEUE_DEPTH_TIMEOUT_SECONDS = env.float(
+    "PINSTABLR_QUEUE_DEPTH_TIMEOUT_SECONDS", default=1.0
+)
+# Counting migrations at start would query every database from every process.
+PROMETHEUS_EXPORT_MIGRATIONS = False

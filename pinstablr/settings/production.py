@@ -8,6 +8,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from pinstablr.observability.logs import logging_config
+
 from .required import missing_variables
 
 # Checked before base is imported, so a missing URL is named instead of defaulting to SQLite.
@@ -19,7 +21,7 @@ if _missing:
     )
 
 from .base import *  # noqa: E402, F403
-from .base import env  # noqa: E402
+from .base import LOG_LEVEL, env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
@@ -28,7 +30,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes and Prometheus reach the pods directly over plain HTTP, inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -40,3 +43,7 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# One JSON object per line on standard output, for the log collector.
+PINSTABLR_LOG_FORMAT = env.str("PINSTABLR_LOG_FORMAT", default="json")
+LOGGING = logging_config(log_format=PINSTABLR_LOG_FORMAT, level=LOG_LEVEL)

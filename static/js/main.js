@@ -1,4 +1,5 @@
 // Progressive enhancement: each page works without JS; this wires up what it finds.
+import { applyExperiments, trackConversions } from "./experiments.js";
 import { infiniteScroll } from "./feed.js";
 import { commentForm, followForm, likeButton } from "./photo.js";
 import { uploader } from "./upload.js";
@@ -14,3 +15,7 @@ const ENHANCERS = [
 for (const [selector, enhance] of ENHANCERS) {
   for (const element of document.querySelectorAll(selector)) enhance(element);
 }
+
+// Variants of pages that every signed-out visitor shares, and conversions to count.
+applyExperiments(document);
+trackConversions(document);

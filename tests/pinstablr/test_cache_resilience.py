@@ -24,3 +24,15 @@ def test_readyz_is_degraded_quickly_when_redis_is_unreachable(client, settings):
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["cache"]["ok"] is False
+
+
+def test_counters_and_rate_limits_find_redis_behind_the_metrics_backend(settings, redis_url):
+    """Production wraps django-redis in django-prometheus' counting twin: still Redis."""
+    from apps.common.redis import redis_client
+    from pinstablr.observability.instrument import with_cache_metrics
+
+    settings.CACHES = with_cache_metrics(redis_cache(redis_url))
+    assert "django_prometheus" in settings.CACHES["default"]["BACKEND"]
+    client = redis_client()
+    assert client is not None
+    assert client.ping() is True

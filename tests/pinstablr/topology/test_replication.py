@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 import requests
+from django.apps import apps
 
 from tests.processes import manage
 
@@ -61,10 +62,15 @@ def test_migrations_put_experiments_tables_only_in_experiments_and_nothing_on_re
     primary = tables(topology, "primary", APP_DATABASE)
     assert "accounts_profile" in primary
     assert "experiments_experiment" not in primary
+    experiments_tables = {
+        model._meta.db_table for model in apps.get_app_config("experiments").get_models()
+    }
+    assert "experiments_exposure" in experiments_tables
     assert tables(topology, "experiments", EXPERIMENTS_DATABASE) == {
         "django_migrations",
-        "experiments_experiment",
+        *experiments_tables,
     }
+    assert not experiments_tables & primary
     # Replicas hold exactly what replication brought them.
     for replica in ("replica", "reporting", "experiments_read"):
         topology.wait_replica(replica)

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from PIL import Image, ImageDraw
 
@@ -68,4 +69,6 @@ class Command(BaseCommand):
             for followee in users:
                 if follower != followee:
                     Follow.objects.get_or_create(follower=follower, followee=followee)
+        # Dashboards to look at on a first run: every report over the last 30 days.
+        call_command("backfill_reports", days=30, stdout=io.StringIO())
         self.stdout.write(self.style.SUCCESS(f"demo data ready: {len(users)} people with photos"))

@@ -1,0 +1,1 @@
+"""Writes of the reports app: report runs, console runs and saved queries."""

@@ -1,0 +1,163 @@
+"""The query console on the embedded SQLite topology: one SELECT, read-only, limited, logged.
+
+The same rules on the real MariaDB servers are in test_mariadb.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connections
+
+from apps.photos.models import Photo
+from apps.reports.models import QueryRun
+from apps.reports.readonly import StatementRefusedByDatabase, run_read_only
+from apps.reports.services.console import QueryRefused, console_connection, console_run, query_check
+from tests.factories import PhotoFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+SLOW_SQL = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) "
+    "SELECT COUNT(*) FROM n"
+)
+
+
+@pytest.fixture
+def analyst(team_member):
+    return team_member("marketing")
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("UPDATE photos_photo SET caption = 'x'", "UPDATE statements are refused"),
+        ("DELETE FROM photos_photo", "DELETE statements are refused"),
+        ("DROP TABLE photos_photo", "DROP statements are refused"),
+        ("INSERT INTO photos_tag (name) VALUES ('x')", "INSERT statements are refused"),
+        ("SELECT 1; DELETE FROM photos_photo", "Only one statement can run at a time"),
+        ("SELECT 1;\nDROP TABLE photos_photo;", "this text has 2"),
+        ("WITH x AS (SELECT 1) DELETE FROM photos_photo", "DELETE statements are refused"),
+        ("SELECT * INTO OUTFILE '/tmp/x' FROM photos_photo", "INTO writes a file"),
+        ("SELECT * FROM photos_photo FOR UPDATE", "FOR UPDATE takes row locks"),
+        ("SELECT password FROM accounts_user", "accounts_user holds credentials"),
+        ("SELECT * FROM `django_session`", "django_session holds credentials"),
+        ("   ", "Write a SELECT query"),
+    ],
+)
+def test_anything_but_one_select_is_refused_clearly_and_changes_nothing(analyst, sql, message):
+    PhotoFactory.create_batch(2)
+    outcome = console_run(user=analyst, target="reporting", sql=sql)
+    assert outcome.status == "refused"
+    assert message in outcome.message
+    assert Photo.objects.count() == 2
+    assert set(Photo.objects.values_list("caption", flat=True)) != {"x"}
+    run = QueryRun.objects.get()
+    assert (run.user, run.status, run.sql, run.row_count) == (analyst, "refused", sql, 0)
+    assert message in run.error
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select count(*) from photos_photo",
+        "/* photos */ SELECT 1;",
+        "WITH a AS (SELECT 1 AS x) SELECT x FROM a",
+        "(SELECT 1) UNION (SELECT 2)",
+        "SELECT 'please update; drop' AS words -- into",
+    ],
+)
+def test_selects_in_their_usual_shapes_pass_the_check(sql):
+    assert query_check(sql)
+
+
+def test_a_select_returns_its_columns_and_rows_and_is_logged(analyst):
+    PhotoFactory.create_batch(3)
+    outcome = console_run(
+        user=analyst, target="reporting",
+        sql="SELECT status, COUNT(*) AS photos FROM photos_photo GROUP BY status",
+    )  # fmt: skip
+    assert outcome.ok
+    assert not outcome.truncated
+    assert outcome.columns == ["status", "photos"]
+    assert outcome.rows == [("ready", 3)]
+    run = QueryRun.objects.get()
+    assert (run.status, run.row_count, run.target) == ("ok", 1, "reporting")
+
+
+def test_more_rows_than_the_limit_are_cut_and_flagged(analyst, settings):
+    settings.PINSTABLR_CONSOLE_ROW_LIMIT = 5
+    PhotoFactory.create_batch(8)
+    outcome = console_run(user=analyst, target="reporting", sql="SELECT id FROM photos_photo")
+    assert outcome.truncated
+    assert outcome.status == "truncated"
+    assert len(outcome.rows) == 5
+    exact = console_run(user=analyst, target="reporting", sql="SELECT id FROM photos_photo LIMIT 5")
+    assert not exact.truncated
+    assert len(exact.rows) == 5
+
+
+def test_a_slow_query_is_stopped_at_the_time_limit(analyst, settings):
+    settings.PINSTABLR_CONSOLE_STATEMENT_TIMEOUT_SECONDS = 0.3
+    outcome = console_run(user=analyst, target="reporting", sql=SLOW_SQL)
+    assert outcome.status == "timeout"
+    assert "Stopped by the database after 0.3 seconds" in outcome.message
+    assert 250 <= outcome.duration_ms < 5000
+    assert QueryRun.objects.get().status == "timeout"
+    # The connection is usable afterwards, without the limit.
+    assert console_run(user=analyst, target="reporting", sql="SELECT 1").rows == [(1,)]
+
+
+def test_the_engine_refuses_writes_even_past_the_text_check():
+    PhotoFactory()
+    connection = connections["reporting"]
+    for sql in ("DELETE FROM photos_photo", "UPDATE photos_photo SET caption = 'x'"):
+        with pytest.raises(StatementRefusedByDatabase):
+            run_read_only(connection, sql, timeout_seconds=5, limit=10)
+    with pytest.raises(StatementRefusedByDatabase):
+        run_read_only(
+            connection, "SELECT * FROM accounts_user", timeout_seconds=5, limit=10,
+            hidden_tables=frozenset({"accounts_user"}),
+        )  # fmt: skip
+    assert Photo.objects.get().caption != "x"
+    # The connection is back to normal for the application.
+    assert Photo.objects.using("reporting").count() == 1
+
+
+def test_errors_from_the_database_are_shown_and_logged(analyst):
+    outcome = console_run(user=analyst, target="reporting", sql="SELECT nope FROM photos_photo")
+    assert outcome.status == "error"
+    assert "no such column: nope" in outcome.message
+    assert QueryRun.objects.get().error == outcome.message
+
+
+def test_default_is_never_a_target_and_the_console_needs_its_permission(analyst):
+    with pytest.raises(PermissionDenied):
+        console_connection("default")
+    with pytest.raises(PermissionDenied):
+        console_run(user=UserFactory(), target="reporting", sql="SELECT 1")
+    with pytest.raises(PermissionDenied):
+        console_run(user=analyst, target="experiments_read", sql="SELECT 1")
+    assert not QueryRun.objects.exists()
+
+
+def test_ux_reads_the_experiments_database_read_only(team_member):
+    ux = team_member("ux", perms=("experiments.use_analysis_console",))
+    outcome = console_run(
+        user=ux, target="experiments", sql="SELECT name FROM sqlite_master WHERE type = 'table'"
+    )
+    assert outcome.ok, outcome.message
+    tables = {row[0] for row in outcome.rows}
+    assert "django_migrations" in tables
+    assert not any(t.startswith("photos_") for t in tables)
+    with pytest.raises(StatementRefusedByDatabase):
+        run_read_only(
+            console_connection("experiments"), "DELETE FROM django_migrations",
+            timeout_seconds=5, limit=10,
+        )  # fmt: skip
+    assert console_run(user=ux, target="experiments_read", sql="SELECT 1").ok
+
+
+def test_query_check_refuses_and_explains():
+    with pytest.raises(QueryRefused, match="one statement"):
+        query_check("SELECT 1; SELECT 2")
