@@ -6,6 +6,7 @@ from apps.accounts import apis as accounts
 from apps.common.api_errors import api_not_found
 from apps.experiments import apis as experiments
 from apps.photos import apis as photos
+from apps.reports import apis as reports
 
 app_name = "api"
 urlpatterns = [
@@ -35,6 +36,8 @@ urlpatterns = [
         name="experiment-assignments",
     ),
     path("experiments/events/", experiments.EventsApi.as_view(), name="experiment-events"),
+    path("reports/", reports.ReportListApi.as_view(), name="report-list"),
+    path("reports/<slug:key>/", reports.ReportDetailApi.as_view(), name="report-detail"),
     path("explore/", photos.ExploreApi.as_view(), name="explore"),
     path("tags/", photos.TagSearchApi.as_view(), name="tag-search"),
     # Last: any other path under /api/v1/ answers 404 in the API's error shape, not HTML.

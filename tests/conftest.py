@@ -8,6 +8,9 @@ import pytest
 
 from tests.services import require_service
 
+# The real MariaDB topology: one instance for the whole run, whichever folders use it.
+pytest_plugins = ["tests.topology"]
+
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path: Path) -> None:

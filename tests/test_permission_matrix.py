@@ -2,8 +2,9 @@
 
 The table must name every non-public route, the admin's included: a new route without a row
 fails ``test_every_route_is_public_or_in_the_matrix``. Apps add their rows in
-``tests/<app>/matrix_rows.py``; the admin's rows are generated from ``ADMIN_ACCESS``, which
-must name every model registered in the admin. Roles are described in
+``tests/<app>/matrix_rows.py`` (with ``ADMIN_ACCESS`` rules for their models in the admin);
+the admin's rows are generated from those rules, which must name every model registered in
+the admin. Roles are described in
 ``tests/permission_rows.py``.
 """
 
@@ -145,25 +146,48 @@ def admin_object(world: SimpleNamespace, label: str):
     }.get(label) or getattr(world, "admin_objects", {})[label]
 
 
-def admin_rows() -> list[Row]:
+def admin_rows(admin_access: dict[str, dict[str, set[str]]]) -> list[Row]:
     """The changelist, add, change, delete and history pages of every model in the admin."""
     rows = []
     for model in admin.site._registry:
         label = model._meta.label_lower
-        access = ADMIN_ACCESS.get(label)
+        access = admin_access.get(label)
         if access is None:
             continue  # test_every_admin_model_has_access_rules names it
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         readers = access["view"] | access["change"]
 
-        def statuses(allowed: set[str]) -> dict[str, int]:
+        def statuses(allowed: set[str], refused: int = 403) -> dict[str, int]:
             expected = everyone(302)
-            expected.update({role: 200 if role in allowed else 403 for role in [*STAFF, "admin"]})
+            expected.update(
+                {role: 200 if role in allowed else refused for role in [*STAFF, "admin"]}
+            )
             return expected
 
         def on_object(w: SimpleNamespace, label: str = label) -> dict[str, str]:
             return {"object_id": str(admin_object(w, label).pk)}
 
+        if hasattr(admin.site._registry[model], "obj_perms_manage_view"):
+            # guardian's pages that grant and revoke per object: for who may change it; the
+            # others are sent back to the admin's index.
+            granters = statuses(access["change"], refused=302)
+
+            def grants(w: SimpleNamespace, label: str = label) -> dict[str, str]:
+                return {"object_pk": str(admin_object(w, label).pk)}
+
+            rows += [
+                Row(f"{prefix}_permissions", "get", granters, kwargs=grants),
+                Row(
+                    f"{prefix}_permissions_manage_user", "get", granters,
+                    kwargs=lambda w, grants=grants: {**grants(w), "user_id": str(w.marketing.pk)},
+                ),
+                Row(
+                    f"{prefix}_permissions_manage_group", "get", granters,
+                    kwargs=lambda w, grants=grants: {
+                        **grants(w), "group_id": str(w.teams["marketing"].group.pk)
+                    },
+                ),
+            ]  # fmt: skip
         rows += [
             Row(f"{prefix}_changelist", "get", statuses(readers)),
             Row(f"{prefix}_add", "get", statuses(access["add"])),
@@ -174,21 +198,15 @@ def admin_rows() -> list[Row]:
     return rows
 
 
-def app_rows(name: str) -> tuple[set[str], list[Row]]:
-    try:
-        module = importlib.import_module(f"tests.{name}.matrix_rows")
-    except ModuleNotFoundError:
-        return set(), []
-    return set(getattr(module, "PUBLIC", set())), list(getattr(module, "ROWS", []))
-
-
 def all_rows() -> tuple[set[str], list[Row]]:
-    public, rows = set(PUBLIC), [*MATRIX, *admin_rows()]
+    """Public routes and rows: this file's, then each app's (with its admin access rules)."""
+    public, rows, admin_access = set(PUBLIC), list(MATRIX), dict(ADMIN_ACCESS)
     for name in APPS_WITH_ROWS:
-        app_public, app_matrix = app_rows(name)
-        public |= app_public
-        rows += app_matrix
-    return public, rows
+        module = importlib.import_module(f"tests.{name}.matrix_rows")
+        public |= set(getattr(module, "PUBLIC", set()))
+        rows += getattr(module, "ROWS", [])
+        admin_access |= getattr(module, "ADMIN_ACCESS", {})
+    return public, [*rows, *admin_rows(admin_access)]
 
 
 def route_names(patterns=None, namespace: str = "") -> Iterator[str]:
@@ -237,10 +255,7 @@ def build_world() -> SimpleNamespace:
     w.token = TokenProxy.objects.get(key=Token.objects.create(user=w.author).key)
     w.audit_entry = audit_record(action="grant", target=w.photo, actor=w.admin)
     for name in APPS_WITH_ROWS:
-        try:
-            module = importlib.import_module(f"tests.{name}.matrix_rows")
-        except ModuleNotFoundError:
-            continue
+        module = importlib.import_module(f"tests.{name}.matrix_rows")
         if hasattr(module, "populate_world"):
             module.populate_world(w)
     return w

@@ -27,6 +27,8 @@ from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
 
+from pinstablr.db.config import PRIMARY
+
 from .models import Report, SavedQuery
 
 CONSOLE_PERMISSIONS: dict[str, str] = {
@@ -48,8 +50,9 @@ def reports_for_user(user: Any) -> QuerySet[Report]:
         return Report.objects.all()
     if not user.has_perm("reports.view_report"):
         return Report.objects.none()
+    # On the primary: the grants are joined in, and a revoked one must stop working at once.
     return get_objects_for_user(
-        user, "reports.view_report", klass=Report, accept_global_perms=False
+        user, "reports.view_report", klass=Report.objects.using(PRIMARY), accept_global_perms=False
     )
 
 
@@ -74,10 +77,11 @@ def saved_queries_for_user(user: Any) -> QuerySet[SavedQuery]:
         return SavedQuery.objects.all()
     if not user.has_perm("reports.view_savedquery"):
         return SavedQuery.objects.none()
+    queries = SavedQuery.objects.using(PRIMARY)  # as for reports: never a stale grant
     shared = get_objects_for_user(
-        user, "reports.view_savedquery", klass=SavedQuery, accept_global_perms=False
+        user, "reports.view_savedquery", klass=queries, accept_global_perms=False
     )
-    return SavedQuery.objects.filter(Q(owner=user) | Q(pk__in=shared.values("pk")))
+    return queries.filter(Q(owner=user) | Q(pk__in=shared.values("pk")))
 
 
 def saved_query_get_for_user(user: Any, *, query_id: int) -> SavedQuery:

@@ -31,7 +31,7 @@ from .replicas import ReplicaPool, get_pool
 
 EXPERIMENTS_APPS = frozenset({"experiments"})
 PRIMARY_ONLY_APPS = frozenset(
-    {"auth", "sessions", "contenttypes", "admin", "guardian", "authtoken"}
+    {"auth", "sessions", "contenttypes", "admin", "guardian", "authtoken", "django_celery_beat"}
 )
 
 

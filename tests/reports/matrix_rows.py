@@ -126,3 +126,16 @@ def populate_world(world: Any) -> None:
         ),
     })  # fmt: skip
     world.admin_objects = objects
+
+# The API: the team's view_report to reach it (403 without), a grant per report (404).
+_API_REPORTS = {
+    "anonymous": 401, "user": 403, "owner": 403, "author": 403, "marketing": 200,
+    "marketing_ungranted": 200, "ux_owner": 403, "ux_other": 403, "ops": 403, "admin": 200,
+}  # fmt: skip
+ROWS += [
+    Row("api:report-list", "get", _API_REPORTS),
+    Row(
+        "api:report-detail", "get", {**_API_REPORTS, "marketing_ungranted": 404},
+        kwargs=lambda w: {"key": w.report.key},
+    ),
+]  # fmt: skip

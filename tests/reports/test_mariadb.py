@@ -1,6 +1,6 @@
 """The reports and the query console on the real MariaDB topology (primary + GTID replicas).
 
-Uses the suite's topology fixtures (tests/pinstablr/topology/conftest.py): the reporting
+Uses the suite's topology fixtures (tests/topology.py): the reporting
 replica connects with the SELECT-only account, the servers enforce the statement time limit.
 """
 
@@ -10,12 +10,8 @@ import json
 
 import pytest
 
-from tests.pinstablr.topology.conftest import (  # noqa: F401 - the fixtures
-    EXPERIMENTS_DATABASE,
-    migrated,
-    topology,
-)
 from tests.processes import manage
+from tests.topology import EXPERIMENTS_DATABASE
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 
@@ -108,7 +104,7 @@ def run_script(env: dict[str, str], script: str, **extra: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def console_env(topology, migrated) -> dict[str, str]:  # noqa: F811 - the fixtures above
+def console_env(topology, migrated) -> dict[str, str]:
     port = topology.env["DATABASE_EXPERIMENTS_URL"].rsplit(":", 1)[1].split("/")[0]
     return {
         **migrated,
@@ -120,7 +116,7 @@ def console_env(topology, migrated) -> dict[str, str]:  # noqa: F811 - the fixtu
     }
 
 
-def test_reports_run_on_the_reporting_replica_and_match_the_primary(topology, console_env):  # noqa: F811
+def test_reports_run_on_the_reporting_replica_and_match_the_primary(topology, console_env):
     manage(console_env, "generate_load_data", "--photos", "300", "--events", "3000", "--days", "5")
     topology.wait_replica("reporting")
     result = run_script(console_env, REPORTS_SCRIPT)
@@ -132,7 +128,7 @@ def test_reports_run_on_the_reporting_replica_and_match_the_primary(topology, co
     assert result["engagement_values"]["likes"] == result["primary_likes"] > 0
 
 
-def test_the_console_on_mariadb_stops_slow_queries_and_refuses_writes(topology, console_env):  # noqa: F811
+def test_the_console_on_mariadb_stops_slow_queries_and_refuses_writes(topology, console_env):
     cases = {
         "slow": SLOW_JOIN,
         "slow_wait": SLOW_WAIT,

@@ -14,8 +14,7 @@ import requests
 from django.apps import apps
 
 from tests.processes import manage
-
-from .conftest import (
+from tests.topology import (
     APP_DATABASE,
     EXPERIMENTS_DATABASE,
     REPLICA_CHECK_SECONDS,

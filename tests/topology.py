@@ -1,4 +1,5 @@
-"""The real MariaDB topology and a Pinstablr web server (gunicorn) running on it.
+"""Fixtures (loaded by tests/conftest.py for every test folder): the real MariaDB topology and a
+Pinstablr web server (gunicorn) running on it.
 
 The suite starts its own primary, replicas and experiments server on ports 23306-23310 with
 their data under var/test-topology, so it never disturbs a developer's topology, and stops
@@ -29,7 +30,7 @@ from tests.processes import (
 )
 from tests.services import missing
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[1]
 BASE_DIR = REPO / "var" / "test-topology"
 PORT_BASE = "23306"
 APP_DATABASE = "pinstablr_it"

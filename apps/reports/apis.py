@@ -1,0 +1,95 @@
+"""Reports in the API: the reports a user may read and, for one, its stored daily rows.
+
+Permissions as everywhere (``permissions.py``): the team's model-level ``view_report`` to
+reach the endpoints, an object grant per report. The list is filtered through
+``reports_for_user``; a single report is checked by ``ObjectPermissionsWithView`` (404 for a
+report the user may not read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.common.api_permissions import ObjectPermissionsWithView
+from apps.common.pagination import NewestFirstCursorPagination
+
+from .models import Report, ReportRow
+from .permissions import reports_for_user
+from .selectors import report_freshness, report_rows
+
+MAX_DAYS = 366
+
+
+class DayOrderPagination(NewestFirstCursorPagination):
+    ordering = ("day", "id")
+
+
+class ReportOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Report
+        fields = ["key", "name", "description"]
+
+
+class ReportRowOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReportRow
+        fields = ["day", "dimension", "values"]
+
+
+class RangeSerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        end = data.get("end") or dt.datetime.now(dt.UTC).date()
+        start = data.get("start") or end - dt.timedelta(days=29)
+        if start > end:
+            raise serializers.ValidationError({"start": "Must not be after end."})
+        if (end - start).days >= MAX_DAYS:
+            raise serializers.ValidationError({"start": f"At most {MAX_DAYS} days at once."})
+        return {"start": start, "end": end}
+
+
+class ReportListApi(generics.ListAPIView):
+    """The reports the signed-in user may read."""
+
+    serializer_class = ReportOutputSerializer
+    permission_classes = [ObjectPermissionsWithView]
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Report.objects.none()
+        return reports_for_user(self.request.user)
+
+
+class ReportDetailApi(generics.GenericAPIView):
+    """One report's stored rows, a row per day (and per dimension), for a date range."""
+
+    serializer_class = ReportRowOutputSerializer
+    permission_classes = [ObjectPermissionsWithView]
+    queryset = Report.objects.all()
+    lookup_field = "key"
+    pagination_class = DayOrderPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", dt.date, description="First day (default: end - 29)"),
+            OpenApiParameter("end", dt.date, description="Last day, included (default: today)"),
+        ]
+    )
+    def get(self, request: Request, key: str) -> Response:
+        report = self.get_object()  # checks view_report on this report: 404 without it
+        window = RangeSerializer(data=request.query_params)
+        window.is_valid(raise_exception=True)
+        rows = self.paginate_queryset(report_rows(report=report, **window.validated_data))
+        response = self.get_paginated_response(self.get_serializer(rows, many=True).data)
+        as_of = report_freshness(report=report).as_of
+        response["X-Data-As-Of"] = as_of.isoformat() if as_of else ""
+        return response
