@@ -30,7 +30,8 @@ class Follow(models.Model):
 
     follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following")
     followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="followers")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Indexed for the reports, which count by day.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [

@@ -255,6 +255,12 @@ else:
 # Hit and miss counts (/metrics).
 CACHES = with_cache_metrics(CACHES)
 
+# Signed-out readers of a hot API page may get it up to this many seconds old from the web
+# process's memory, without a Redis round trip (0 turns it off).
+PINSTABLR_ANONYMOUS_MICROCACHE_SECONDS = env.float(
+    "PINSTABLR_ANONYMOUS_MICROCACHE_SECONDS", default=1.0
+)
+
 # --- Celery ----------------------------------------------------------------------------
 
 BROKER_DIR = VAR_DIR / "broker"

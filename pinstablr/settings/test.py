@@ -22,3 +22,6 @@ REST_FRAMEWORK = {
 
 # One process: the fastest cache will do.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Tests check that a write shows on the very next read; the microcache has its own tests.
+PINSTABLR_ANONYMOUS_MICROCACHE_SECONDS = 0.0

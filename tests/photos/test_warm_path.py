@@ -96,3 +96,40 @@ def test_over_the_rate_a_warm_page_is_refused_as_usual(redis, settings):
     assert statuses == [200, 200, 429]
     assert refused.json()["error"]["code"] == "throttled"
     assert "Retry-After" in refused
+
+
+@pytest.fixture
+def microcache(settings):
+    from apps.common import cached_views
+
+    settings.PINSTABLR_ANONYMOUS_MICROCACHE_SECONDS = 1.0
+    cached_views._recent.clear()
+    yield cached_views
+    cached_views._recent.clear()
+
+
+def test_signed_out_readers_get_a_hot_page_from_memory_for_at_most_a_second(
+    redis, drf_calls, microcache, monkeypatch
+):
+    PhotoFactory()
+    client = APIClient(REMOTE_ADDR="198.51.100.5")
+    first = client.get("/api/v1/photos/")  # the ordinary way: fills Redis
+    client.get("/api/v1/photos/")  # from Redis: remembered by this process
+    redis.clear()  # whatever comes next without DRF came from memory
+    assert client.get("/api/v1/photos/").content == first.content
+    assert drf_calls == ["/api/v1/photos/"]
+    later = microcache.time.time() + 1.01
+    monkeypatch.setattr(microcache.time, "time", lambda: later)
+    assert client.get("/api/v1/photos/").status_code == 200
+    assert drf_calls == ["/api/v1/photos/"] * 2  # a second on: Redis, then the ordinary way
+
+
+def test_signed_in_users_never_read_the_microcache(redis, drf_calls, microcache):
+    PhotoFactory()
+    for _ in range(2):
+        APIClient().get("/api/v1/photos/")
+    user = UserFactory()
+    session = APIClient()
+    session.force_login(user)
+    session.get("/api/v1/photos/")
+    assert len(drf_calls) == 2
