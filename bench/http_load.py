@@ -21,8 +21,8 @@ One run, all on loopback:
 For each scenario: requests/s, p50/p90/p99 latency, bytes per response, and what each
 request cost the servers (SQL statements and new connections on the primary and replicas,
 Redis commands). Then the ratios against the targets: the warm anonymous feed (the photo
-list) at least 70% of the ceiling's throughput, p99 under 5 times p50. Everything it started is stopped at the
-end, on error too.
+list) at least 70% of the ceiling's throughput, p99 under 5 times p50. Everything it started
+is stopped at the end, on error too.
 
     .venv/bin/python bench/http_load.py                   # ~2 minutes
     .venv/bin/python bench/http_load.py --duration 5      # shorter runs
