@@ -127,6 +127,7 @@ def populate_world(world: Any) -> None:
     })  # fmt: skip
     world.admin_objects = objects
 
+
 # The API: the team's view_report to reach it (403 without), a grant per report (404).
 _API_REPORTS = {
     "anonymous": 401, "user": 403, "owner": 403, "author": 403, "marketing": 200,
