@@ -8,8 +8,9 @@ import pytest
 
 from tests.services import require_service
 
-# The real MariaDB topology: one instance for the whole run, whichever folders use it.
-pytest_plugins = ["tests.topology"]
+# Fixtures for every folder: the real MariaDB topology (one instance for the whole run) and
+# the browser tests' pages.
+pytest_plugins = ["tests.topology", "tests.browser.harness"]
 
 
 @pytest.fixture(autouse=True)

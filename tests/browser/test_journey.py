@@ -9,69 +9,21 @@ step are kept in test-artifacts/browser/.
 from __future__ import annotations
 
 import io
-import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.processes import REPO, app_environment, manage, wait_for_http
-from tests.services import free_port, missing
+from tests.browser.harness import demo_site, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-ARTIFACTS = REPO / "test-artifacts" / "browser"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-]  # fmt: skip
-
-
-def chromium_path() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        missing("Chromium is not installed (Debian package chromium)")
-    return path
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[str]:
-    var_dir = tmp_path_factory.mktemp("browser-var")
-    port = free_port()
-    env = app_environment(var_dir, PINSTABLR_ADDRESS=f"127.0.0.1:{port}")
-    del env["DJANGO_DEBUG"]  # the dev profile's default: what `make run` does
-    manage(env, "migrate_all", "-v", "0")
-    manage(env, "load_demo_data")
-    server = subprocess.Popen(
-        [sys.executable, "deploy/local/serve_embedded.py"], cwd=REPO, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(url + "/healthz", server)
+    with demo_site(tmp_path_factory.mktemp("browser-var")) as (url, _):
         yield url
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-
-
-@pytest.fixture
-def page(site):
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=site)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        context.close()
-        browser.close()
 
 
 def photo_file(directory: Path, name: str, color: tuple[int, int, int]) -> Path:
@@ -82,10 +34,6 @@ def photo_file(directory: Path, name: str, color: tuple[int, int, int]) -> Path:
     path = directory / name
     path.write_bytes(buffer.getvalue())
     return path
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_sign_up_upload_like_comment_follow_log_out(page, tmp_path):

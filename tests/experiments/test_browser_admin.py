@@ -7,16 +7,12 @@ Runs on the embedded stack `make run` serves; screenshots go to test-artifacts/b
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.test_journey import page, shot  # noqa: F401 - the shared browser fixture
-from tests.processes import REPO, app_environment, manage, wait_for_http
-from tests.services import free_port
+from tests.browser.harness import demo_site, log_in, shot
+from tests.processes import manage
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a long and unusual passphrase"
@@ -59,44 +55,22 @@ for key, count, likers in [("grid", 600, 60), ("list", 600, 96)]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[str]:
     var_dir = tmp_path_factory.mktemp("experiments-browser-var")
-    port = free_port()
-    env = app_environment(var_dir, PINSTABLR_ADDRESS=f"127.0.0.1:{port}")
-    del env["DJANGO_DEBUG"]
-    manage(env, "migrate_all", "-v", "0")
-    manage(env, "load_demo_data")
-    manage(env, "shell", "-c", SETUP)
-    server = subprocess.Popen(
-        [sys.executable, "deploy/local/serve_embedded.py"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    SITE_ENV.update(env)
-    try:
-        wait_for_http(url + "/healthz", server)
+    with demo_site(var_dir, ("shell", "-c", SETUP)) as (url, env):
+        SITE_ENV.update(env)
         yield url
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
 
 
 SITE_ENV: dict[str, str] = {}
 
 
-def log_in(page, username: str) -> None:  # noqa: F811
-    page.goto("/admin/login/?next=/admin/experiments/experiment/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+def sign_in(page, username: str) -> None:
+    log_in(page, "/admin/login/?next=/admin/experiments/experiment/", username, PASSWORD)
 
 
-def test_a_ux_member_runs_an_experiment_and_another_team_only_reads_it(page):  # noqa: F811
+def test_a_ux_member_runs_an_experiment_and_another_team_only_reads_it(page):
     from playwright.sync_api import expect
 
-    log_in(page, "uxana")
+    sign_in(page, "uxana")
     expect(page.get_by_role("heading", name="Select experiment to change")).to_be_visible()
     page.goto("/admin/experiments/experiment/add/")
     page.get_by_label("Key:").fill("home-feed-layout")
@@ -135,7 +109,7 @@ def test_a_ux_member_runs_an_experiment_and_another_team_only_reads_it(page):  #
     shot(page, "experiments-04-results")
 
     page.context.clear_cookies()
-    log_in(page, "uxolly")
+    sign_in(page, "uxolly")
     page.get_by_role("link", name="home-feed-layout").click()
     expect(page.get_by_text("Read only: this experiment belongs to ux.")).to_be_visible()
     expect(page.get_by_role("button", name="Save")).to_have_count(0)

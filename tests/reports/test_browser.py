@@ -10,16 +10,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.test_journey import page, shot  # noqa: F401 - the browser fixture
-from tests.processes import REPO, app_environment, manage, wait_for_http
-from tests.services import free_port
+from tests.browser.harness import demo_site, log_in, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a long and unusual passphrase"
@@ -44,39 +39,23 @@ for key in ("engagement", "signups"):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[str]:
-    var_dir = tmp_path_factory.mktemp("reports-browser-var")
-    port = free_port()
-    env = app_environment(var_dir, PINSTABLR_ADDRESS=f"127.0.0.1:{port}")
-    del env["DJANGO_DEBUG"]
-    manage(env, "migrate_all", "-v", "0")
-    manage(env, "load_demo_data")
-    manage(env, "generate_load_data", "--photos", "300", "--events", "4000", "--days", "40")
-    manage(env, "backfill_reports", "--days", "40", "--report", "engagement", "--report", "signups")
-    manage(env, "shell", "-c", SETUP)
-    server = subprocess.Popen(
-        [sys.executable, "deploy/local/serve_embedded.py"], cwd=REPO, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(url + "/healthz", server)
+    commands = [
+        ("generate_load_data", "--photos", "300", "--events", "4000", "--days", "40"),
+        ("backfill_reports", "--days", "40", "--report", "engagement", "--report", "signups"),
+        ("shell", "-c", SETUP),
+    ]
+    with demo_site(tmp_path_factory.mktemp("reports-browser-var"), *commands) as (url, _):
         yield url
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
 
 
-def log_in(page, username: str) -> None:  # noqa: F811 - page is the fixture's
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+def sign_in(page, username: str) -> None:
+    log_in(page, "/accounts/login/", username, PASSWORD)
 
 
-def test_an_analyst_opens_a_dashboard_changes_the_range_and_exports_csv(page):  # noqa: F811
+def test_an_analyst_opens_a_dashboard_changes_the_range_and_exports_csv(page):
     from playwright.sync_api import expect
 
-    log_in(page, "mira")
+    sign_in(page, "mira")
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Reports", exact=True)).to_be_visible()
     page.get_by_role("link", name="Engagement").click()
@@ -112,10 +91,10 @@ def test_an_analyst_opens_a_dashboard_changes_the_range_and_exports_csv(page):  
     assert [int(text.replace(",", "")) for text in table_likes] == [int(r[2]) for r in rows[1:]]
 
 
-def test_someone_without_the_grant_gets_403_and_404(page):  # noqa: F811
+def test_someone_without_the_grant_gets_403_and_404(page):
     from playwright.sync_api import expect
 
-    log_in(page, "sam")
+    sign_in(page, "sam")
     expect(page.get_by_role("link", name="Reports")).to_have_count(0)
     assert page.goto("/reports/").status == 403
     assert page.goto("/reports/r/engagement/").status == 404
