@@ -1,13 +1,10 @@
 """Celery beat's scheduler: django-celery-beat's, so schedules are edited in the admin.
 
-Two additions for this project:
-
-* Beat reads its schedule from the primary. Its tables are ordinary app tables to the router,
-  which would send reads to a replica; a schedule just edited in the admin must not be
-  missed because a replica is a few seconds behind.
-* Beat touches the file given with ``--schedule`` on every tick. The database scheduler keeps
-  no file of its own, and the liveness probes (Kubernetes, compose) judge beat alive by
-  that file's age.
+Its tables are read on the primary (the router counts them with the permission tables): a
+schedule just edited in the admin must not be missed because a replica is a few seconds
+behind. One addition: beat touches the file given with ``--schedule`` on every tick. The
+database scheduler keeps no file of its own, and the liveness probes (Kubernetes, compose)
+judge beat alive by that file's age.
 """
 
 from __future__ import annotations
@@ -19,8 +16,6 @@ from typing import Any
 
 from django_celery_beat.schedulers import DatabaseScheduler as BaseDatabaseScheduler
 
-from pinstablr.db import state as routing
-
 HEARTBEAT_SECONDS = 30.0
 
 
@@ -29,11 +24,9 @@ class DatabaseScheduler(BaseDatabaseScheduler):
         filename = kwargs.get("schedule_filename")
         self._heartbeat = Path(filename) if filename else None
         self._last_beat = 0.0
-        routing.current().primary_only = True
         super().__init__(*args, **kwargs)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
-        routing.current().primary_only = True
         now = time.monotonic()
         if self._heartbeat is not None and now - self._last_beat >= HEARTBEAT_SECONDS:
             with contextlib.suppress(OSError):
