@@ -43,6 +43,7 @@ from .base import (
 )
 
 COHORT_WEEKS = 12
+ONE_DAY = dt.timedelta(days=1)
 
 
 def activity_sources() -> list[tuple[type[Model], str, str]]:
@@ -66,14 +67,17 @@ def activity_union_sql() -> str:
 
 
 def compute_signups(window: Window) -> list[ResultRow]:
+    # Plain SQL: for a count this cheap, building the ORM's query (~0.4 ms) costs about half
+    # as much as running it (bench/reports.py).
+    joined = qn("date_joined")
+    sql = (
+        f"SELECT COUNT(*) FROM {qn(User._meta.db_table)} "  # noqa: S608 - names quoted above
+        f"WHERE {joined} >= %s AND {joined} < %s"
+    )
     rows = []
     for day in window.days:
-        counts = (
-            User.objects.using(REPORTING)
-            .filter(date_joined__gte=start_of(day), date_joined__lt=start_of(day) + dt.timedelta(1))
-            .aggregate(signups=Count("id"))
-        )
-        rows.append(ResultRow(day, {"signups": counts["signups"]}))
+        bounds = [db_datetime(start_of(day)), db_datetime(start_of(day + ONE_DAY))]
+        rows.append(ResultRow(day, {"signups": fetch(sql, bounds)[0][0]}))
     return rows
 
 
