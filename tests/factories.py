@@ -71,3 +71,13 @@ def team_member(team_name: str, **kwargs) -> User:
     team_add_member(team=team(team_name), user=user)
     user.refresh_from_db()
     return user
+
+
+def api_client(user=None):
+    """An API client, signed in as ``user`` if given."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client

@@ -2,10 +2,10 @@
 
 Each entry records the version numbers it was built from (``ver:photos``, ``ver:photo:42``...),
 read in the same round trip as the entry; a write bumps the versions it affects, so an entry
-built before it is never served again. An entry
-carries a soft expiry before its hard one: the first reader past the soft expiry takes a
-short lock and recomputes while everyone else keeps getting the old value, so a hot key
-expiring costs one recomputation, not one per concurrent request.
+built before it is never served again. An entry carries a soft expiry before its hard one:
+the first reader past the soft expiry takes a short lock and recomputes while everyone else
+keeps getting the old value, so a hot key expiring costs one recomputation, not one per
+concurrent request.
 
 With the cache down every call degrades to computing the value: slower, never broken.
 """

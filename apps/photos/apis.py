@@ -28,11 +28,12 @@ from apps.common.requests import signed_in_user
 from . import counters, storage
 from .filters import PhotoFilter
 from .models import Comment, Photo, Rendition, Tag
-from .permissions import can_delete_comment, can_edit_photo, can_moderate
+from .permissions import can_delete_comment, can_edit_photo
 from .selectors import (
     comment_list,
     photo_explore,
     photo_feed,
+    photo_get_for_moderator,
     photo_get_for_user,
     photo_list,
     tag_search,
@@ -224,15 +225,9 @@ class PhotoModerationApi(APIView):
     class ReasonSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=REASON_MAX)
 
-    def moderated(self, request: Request, photo_id: int) -> Photo:
-        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
-        if not can_moderate(request.user):
-            raise PermissionDenied("Only moderators can hide or restore photos.")
-        return photo
-
     @extend_schema(request=ReasonSerializer, responses={200: PhotoOutputSerializer})
     def put(self, request: Request, photo_id: int) -> Response:
-        photo = self.moderated(request, photo_id)
+        photo = photo_get_for_moderator(moderator=request.user, photo_id=photo_id)
         data = self.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         photo_hide(
@@ -244,7 +239,7 @@ class PhotoModerationApi(APIView):
 
     @extend_schema(responses={200: PhotoOutputSerializer})
     def delete(self, request: Request, photo_id: int) -> Response:
-        photo = self.moderated(request, photo_id)
+        photo = photo_get_for_moderator(moderator=request.user, photo_id=photo_id)
         photo_restore(photo=photo, moderator=signed_in_user(request))
         return Response(
             PhotoOutputSerializer(photo_get_for_user(viewer=request.user, photo_id=photo_id)).data

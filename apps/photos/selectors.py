@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -33,6 +34,14 @@ def photo_get_for_user(*, viewer: User | AnonymousUser, photo_id: int) -> Photo:
         return photo
     if photo.status != Photo.Status.READY or (photo.hidden_at and not can_moderate(viewer)):
         raise Http404("No such photo.")
+    return photo
+
+
+def photo_get_for_moderator(*, moderator: User | AnonymousUser, photo_id: int) -> Photo:
+    """A photo to hide or restore: 404 as for anyone, then 403 for all but moderators."""
+    photo = photo_get_for_user(viewer=moderator, photo_id=photo_id)
+    if not can_moderate(moderator):
+        raise PermissionDenied("Only moderators can hide or restore photos.")
     return photo
 
 

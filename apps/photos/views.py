@@ -12,7 +12,7 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +30,7 @@ from .selectors import (
     comment_list,
     photo_explore,
     photo_feed,
+    photo_get_for_moderator,
     photo_get_for_user,
     photo_list,
     tag_search,
@@ -102,9 +103,7 @@ def photo_page_content(request: HttpRequest, photo_id: int) -> HttpResponse:
 def photo_moderate(request: HttpRequest, photo_id: int) -> HttpResponse:
     """Hide a photo with a reason, or show it again: ops moderators only."""
     assert isinstance(request.user, User)
-    photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
-    if not can_moderate(request.user):
-        raise PermissionDenied("Only moderators can hide or restore photos.")
+    photo = photo_get_for_moderator(moderator=request.user, photo_id=photo_id)
     if request.POST.get("restore"):
         photo_restore(photo=photo, moderator=request.user)
         messages.success(request, "The photo is visible again.")

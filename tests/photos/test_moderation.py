@@ -6,16 +6,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.photos.models import Photo
-from tests.factories import PhotoFactory, UserFactory, team_member
+from tests.factories import PhotoFactory, UserFactory, api_client, team_member
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 def test_a_hidden_photo_disappears_for_everyone_but_its_owner_and_the_moderators(
@@ -24,23 +17,23 @@ def test_a_hidden_photo_disappears_for_everyone_but_its_owner_and_the_moderators
     photo = PhotoFactory()
     moderator, stranger = team_member("ops"), UserFactory()
     # Warm every cache first: hiding must take effect on the next request anyway.
-    assert api().get(f"/api/v1/photos/{photo.pk}/").status_code == 200
-    assert api().get(f"/p/{photo.pk}/").status_code == 200
-    assert [p["id"] for p in api().get("/api/v1/photos/").json()["results"]] == [photo.pk]
+    assert api_client().get(f"/api/v1/photos/{photo.pk}/").status_code == 200
+    assert api_client().get(f"/p/{photo.pk}/").status_code == 200
+    assert [p["id"] for p in api_client().get("/api/v1/photos/").json()["results"]] == [photo.pk]
 
     with django_capture_on_commit_callbacks(execute=True):  # the cache versions move on commit
-        response = api(moderator).put(
+        response = api_client(moderator).put(
             f"/api/v1/photos/{photo.pk}/moderation/", {"reason": "Copyright claim"}, format="json"
         )
     assert response.status_code == 200
     assert response.json()["hidden_reason"] == "Copyright claim"
 
-    assert api().get(f"/api/v1/photos/{photo.pk}/").status_code == 404
-    assert api(stranger).get(f"/api/v1/photos/{photo.pk}/").status_code == 404
-    assert api().get(f"/p/{photo.pk}/").status_code == 404
-    assert api().get("/api/v1/photos/").json()["results"] == []
-    assert api().get("/api/v1/explore/").json()["results"] == []
-    owner_view = api(photo.owner).get(f"/api/v1/photos/{photo.pk}/")
+    assert api_client().get(f"/api/v1/photos/{photo.pk}/").status_code == 404
+    assert api_client(stranger).get(f"/api/v1/photos/{photo.pk}/").status_code == 404
+    assert api_client().get(f"/p/{photo.pk}/").status_code == 404
+    assert api_client().get("/api/v1/photos/").json()["results"] == []
+    assert api_client().get("/api/v1/explore/").json()["results"] == []
+    owner_view = api_client(photo.owner).get(f"/api/v1/photos/{photo.pk}/")
     assert owner_view.json()["hidden_reason"] == "Copyright claim"
     owner_page = APIClient()
     owner_page.force_login(photo.owner)
@@ -48,17 +41,20 @@ def test_a_hidden_photo_disappears_for_everyone_but_its_owner_and_the_moderators
         "Hidden by the moderators: Copyright claim"
         in owner_page.get(f"/p/{photo.pk}/").content.decode()
     )
-    assert api(moderator).get(f"/api/v1/photos/{photo.pk}/").status_code == 200
+    assert api_client(moderator).get(f"/api/v1/photos/{photo.pk}/").status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert api(moderator).delete(f"/api/v1/photos/{photo.pk}/moderation/").status_code == 200
-    assert api().get(f"/api/v1/photos/{photo.pk}/").json()["hidden_reason"] == ""
+        assert (
+            api_client(moderator).delete(f"/api/v1/photos/{photo.pk}/moderation/").status_code
+            == 200
+        )
+    assert api_client().get(f"/api/v1/photos/{photo.pk}/").json()["hidden_reason"] == ""
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
 def test_hiding_needs_a_reason_of_at_most_500_characters(reason):
     photo = PhotoFactory()
-    response = api(team_member("ops")).put(
+    response = api_client(team_member("ops")).put(
         f"/api/v1/photos/{photo.pk}/moderation/", {"reason": reason}, format="json"
     )
     assert response.status_code == 400
@@ -70,15 +66,17 @@ def test_only_moderators_hide_photos_and_owners_cannot_unhide_their_own():
     photo = PhotoFactory()
     for user in (UserFactory(), photo.owner, team_member("ux"), team_member("marketing")):
         assert (
-            api(user)
+            api_client(user)
             .put(f"/api/v1/photos/{photo.pk}/moderation/", {"reason": "no"}, format="json")
             .status_code
             == 403
         )
-    api(team_member("ops")).put(
+    api_client(team_member("ops")).put(
         f"/api/v1/photos/{photo.pk}/moderation/", {"reason": "Spam"}, format="json"
     )
-    assert api(photo.owner).delete(f"/api/v1/photos/{photo.pk}/moderation/").status_code == 403
+    assert (
+        api_client(photo.owner).delete(f"/api/v1/photos/{photo.pk}/moderation/").status_code == 403
+    )
     assert Photo.objects.get(pk=photo.pk).hidden_reason == "Spam"
 
 

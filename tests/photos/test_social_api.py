@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
 
 from apps.accounts.models import Follow
 from apps.photos.models import Comment, Photo
-from tests.factories import PhotoFactory, UserFactory
+from tests.factories import PhotoFactory, UserFactory, api_client
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.mark.parametrize("path", ["/api/v1/photos/", "/api/v1/explore/", "/api/v1/feed/"])
@@ -29,7 +21,7 @@ def test_lists_cost_the_same_queries_for_5_or_40_photos(path, django_assert_max_
         PhotoFactory.create_batch(count, owner=owner)
         cache.clear()  # rows made by the factory bump no versions: measure a cold page
         with django_assert_max_num_queries(5):
-            response = client_for(viewer).get(path, {"page_size": 50})
+            response = api_client(viewer).get(path, {"page_size": 50})
         assert response.status_code == 200
         assert len(response.json()["results"]) >= count
 
@@ -43,7 +35,7 @@ def test_the_photo_list_shows_ready_photos_only_and_filters_by_owner_and_tag():
 
     for photo in Photo.objects.all():
         photo_sync_tags(photo=photo)
-    anonymous = client_for()
+    anonymous = api_client()
     assert len(anonymous.get("/api/v1/photos/").json()["results"]) == 2
     by_ada = anonymous.get("/api/v1/photos/", {"owner": "ada"}).json()["results"]
     assert [p["owner"] for p in by_ada] == ["ada"]
@@ -56,21 +48,21 @@ def test_the_feed_shows_people_i_follow_and_me_newest_first():
     Follow.objects.create(follower=me, followee=followed)
     mine, theirs = PhotoFactory(owner=me), PhotoFactory(owner=followed)
     PhotoFactory(owner=stranger)
-    ids = [p["id"] for p in client_for(me).get("/api/v1/feed/").json()["results"]]
+    ids = [p["id"] for p in api_client(me).get("/api/v1/feed/").json()["results"]]
     assert ids == [theirs.id, mine.id]
-    assert client_for().get("/api/v1/feed/").status_code == 401
+    assert api_client().get("/api/v1/feed/").status_code == 401
 
 
 def test_explore_orders_by_engagement_with_decay():
     quiet = PhotoFactory(hot_score=0.1)
     popular = PhotoFactory(hot_score=9.0)
-    ids = [p["id"] for p in client_for().get("/api/v1/explore/").json()["results"]]
+    ids = [p["id"] for p in api_client().get("/api/v1/explore/").json()["results"]]
     assert ids == [popular.id, quiet.id]
 
 
 def test_liking_is_idempotent_and_counted():
     photo, fan = PhotoFactory(), UserFactory()
-    client = client_for(fan)
+    client = api_client(fan)
     for _ in range(2):
         assert client.put(f"/api/v1/photos/{photo.id}/like/").json() == {
             "liked": True,
@@ -82,15 +74,15 @@ def test_liking_is_idempotent_and_counted():
             "liked": False,
             "like_count": 0,
         }
-    assert client_for().put(f"/api/v1/photos/{photo.id}/like/").status_code == 401
+    assert api_client().put(f"/api/v1/photos/{photo.id}/like/").status_code == 401
 
 
 def test_a_pending_photo_of_someone_else_cannot_be_seen_or_liked():
     photo = PhotoFactory(status=Photo.Status.PENDING)
-    stranger = client_for(UserFactory())
+    stranger = api_client(UserFactory())
     assert stranger.get(f"/api/v1/photos/{photo.id}/").status_code == 404
     assert stranger.put(f"/api/v1/photos/{photo.id}/like/").status_code == 404
-    assert client_for(photo.owner).get(f"/api/v1/photos/{photo.id}/").status_code == 200
+    assert api_client(photo.owner).get(f"/api/v1/photos/{photo.id}/").status_code == 200
 
 
 def test_comments_can_be_added_listed_and_deleted_by_their_author_or_the_photo_owner(
@@ -98,7 +90,7 @@ def test_comments_can_be_added_listed_and_deleted_by_their_author_or_the_photo_o
 ):
     photo = PhotoFactory()
     author, other = UserFactory(), UserFactory()
-    created = client_for(author).post(
+    created = api_client(author).post(
         f"/api/v1/photos/{photo.id}/comments/", {"text": " lovely light "}
     )
     assert created.status_code == 201
@@ -106,25 +98,25 @@ def test_comments_can_be_added_listed_and_deleted_by_their_author_or_the_photo_o
     for index in range(10):
         Comment.objects.create(photo=photo, author=other, text=f"comment {index}")
     with django_assert_max_num_queries(4):
-        listed = client_for().get(f"/api/v1/photos/{photo.id}/comments/").json()["results"]
+        listed = api_client().get(f"/api/v1/photos/{photo.id}/comments/").json()["results"]
     assert listed[0]["author"] == author.username, "oldest first"
 
     comment_id = created.json()["id"]
-    forbidden = client_for(other).delete(f"/api/v1/comments/{comment_id}/")
+    forbidden = api_client(other).delete(f"/api/v1/comments/{comment_id}/")
     assert forbidden.status_code == 403
     assert forbidden.json()["error"]["code"] == "permission_denied"
-    assert client_for(photo.owner).delete(f"/api/v1/comments/{comment_id}/").status_code == 204
+    assert api_client(photo.owner).delete(f"/api/v1/comments/{comment_id}/").status_code == 204
     assert Photo.objects.get(pk=photo.pk).comment_count == 0
 
 
 def test_only_the_owner_edits_a_caption_and_its_tags_follow():
     photo = PhotoFactory()
-    response = client_for(photo.owner).patch(
+    response = api_client(photo.owner).patch(
         f"/api/v1/photos/{photo.id}/", {"caption": "at #dawn with @ada #Dawn"}, format="json"
     )
     assert response.status_code == 200
     assert response.json()["tags"] == ["dawn"]
-    other = client_for(UserFactory()).patch(
+    other = api_client(UserFactory()).patch(
         f"/api/v1/photos/{photo.id}/", {"caption": "mine now"}, format="json"
     )
     assert other.status_code == 403
@@ -133,7 +125,7 @@ def test_only_the_owner_edits_a_caption_and_its_tags_follow():
 
 def test_following_is_idempotent_and_self_follow_is_refused():
     me, ada = UserFactory(), UserFactory(username="ada")
-    client = client_for(me)
+    client = api_client(me)
     for _ in range(2):
         body = client.put("/api/v1/users/ada/follow/").json()
         assert (body["followed"], body["follower_count"]) == (True, 1)
@@ -151,21 +143,21 @@ def test_search_users_and_tags():
     from apps.photos.services.engagement import photo_sync_tags
 
     photo_sync_tags(photo=Photo.objects.get())
-    assert [u["username"] for u in client_for().get("/api/v1/users/", {"q": "gra"}).json()] == [
+    assert [u["username"] for u in api_client().get("/api/v1/users/", {"q": "gra"}).json()] == [
         "grace"
     ]
-    assert client_for().get("/api/v1/tags/", {"q": "#gra"}).json() == [{"name": "graffiti"}]
+    assert api_client().get("/api/v1/tags/", {"q": "#gra"}).json() == [{"name": "graffiti"}]
 
 
 def test_a_token_for_a_password_and_logins_are_throttled(settings):
     UserFactory(username="ada", password="correct horse battery staple")
-    client = client_for()
+    client = api_client()
     good = client.post(
         "/api/v1/auth/token/", {"username": "ada", "password": "correct horse battery staple"}
     )
     assert good.status_code == 200
     assert (
-        client_for()
+        api_client()
         .get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {good.json()['token']}")
         .status_code
         == 200
@@ -200,7 +192,7 @@ def test_a_token_for_a_password_and_logins_are_throttled(settings):
     ],
 )
 def test_every_error_has_the_same_shape(method, path, status):
-    response = getattr(client_for(), method)(path)
+    response = getattr(api_client(), method)(path)
     assert response.status_code == status
     error = response.json()["error"]
     assert error["status"] == status
@@ -214,6 +206,6 @@ def test_a_forged_cursor_is_a_bad_link_not_a_server_error():
     PhotoFactory()
     for position in (b"p=not-a-date", b"p=2026-13-45T99:99:99", b"o=x&p=1"):
         cursor = b64encode(position).decode()
-        response = client_for().get("/api/v1/photos/", {"cursor": cursor})
+        response = api_client().get("/api/v1/photos/", {"cursor": cursor})
         assert response.status_code == 404
         assert response.json()["error"]["message"] == "Invalid cursor"

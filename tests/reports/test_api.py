@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import pytest
 from guardian.shortcuts import assign_perm
-from rest_framework.test import APIClient
 
 from apps.reports.definitions import Window
 from apps.reports.services.runs import report_run
-from tests.factories import UserFactory, team, team_member
+from tests.factories import UserFactory, api_client, team, team_member
 
 from .factories import ReportFactory
 from .seed import DAY, days, seed
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_marketing_lists_and_reads_the_reports_granted_to_its_team():
@@ -30,8 +23,8 @@ def test_marketing_lists_and_reads_the_reports_granted_to_its_team():
     report_run(report=signups, window=Window(days(-2), days(2)))
     member = team_member("marketing")
 
-    assert [r["key"] for r in api(member).get("/api/v1/reports/").json()] == ["signups"]
-    rows = api(member).get(
+    assert [r["key"] for r in api_client(member).get("/api/v1/reports/").json()] == ["signups"]
+    rows = api_client(member).get(
         "/api/v1/reports/signups/", {"start": days(-2).isoformat(), "end": days(1).isoformat()}
     )
     assert rows.status_code == 200
@@ -41,23 +34,23 @@ def test_marketing_lists_and_reads_the_reports_granted_to_its_team():
     assert rows.json()["results"][2]["day"] == DAY.isoformat()
     assert rows["X-Data-As-Of"].startswith(days(2).isoformat())
     # Granted the team's job but not this report: as if it did not exist.
-    assert api(member).get("/api/v1/reports/uploads/").status_code == 404
-    assert api(member).get("/api/v1/reports/nonexistent/").status_code == 404
+    assert api_client(member).get("/api/v1/reports/uploads/").status_code == 404
+    assert api_client(member).get("/api/v1/reports/nonexistent/").status_code == 404
 
 
 def test_without_the_teams_permission_the_api_refuses_and_bad_ranges_are_explained():
     report = ReportFactory(key="signups")
     assign_perm("reports.view_report", team("marketing").group, report)
-    assert api(UserFactory()).get("/api/v1/reports/").status_code == 403
-    assert api(UserFactory()).get("/api/v1/reports/signups/").status_code == 403
-    assert APIClient().get("/api/v1/reports/").status_code == 401
+    assert api_client(UserFactory()).get("/api/v1/reports/").status_code == 403
+    assert api_client(UserFactory()).get("/api/v1/reports/signups/").status_code == 403
+    assert api_client().get("/api/v1/reports/").status_code == 401
     member = team_member("marketing")
-    backwards = api(member).get(
+    backwards = api_client(member).get(
         "/api/v1/reports/signups/", {"start": "2026-03-02", "end": "2026-03-01"}
     )
     assert backwards.status_code == 400
     assert "start" in backwards.json()["error"]["fields"]
-    too_long = api(member).get(
+    too_long = api_client(member).get(
         "/api/v1/reports/signups/", {"start": "2020-01-01", "end": "2026-03-01"}
     )
     assert too_long.status_code == 400
