@@ -54,3 +54,26 @@ def test_without_the_teams_permission_the_api_refuses_and_bad_ranges_are_explain
         "/api/v1/reports/signups/", {"start": "2020-01-01", "end": "2026-03-01"}
     )
     assert too_long.status_code == 400
+
+
+def test_the_report_list_costs_the_same_queries_for_3_or_30_granted_reports():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.reports.models import Report
+
+    marketing = team("marketing").group
+    member = team_member("marketing")
+    api_client(member).get("/api/v1/reports/")  # a process that has served one (content types)
+    counts, granted = [], 0
+    for total in (3, 30):
+        for _ in range(total - granted):
+            report = Report.objects.create(key=f"granted-{granted}", name="Report")
+            assign_perm("reports.view_report", marketing, report)
+            granted += 1
+        client = api_client(type(member).objects.get(pk=member.pk))  # no permission cache
+        with CaptureQueriesContext(connection) as queries:
+            listed = client.get("/api/v1/reports/").json()
+        assert len(listed) == total
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
