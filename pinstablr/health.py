@@ -5,6 +5,12 @@
 the broker is unreachable, since nothing that writes can work; 200 with ``degraded`` when only
 a replica or the cache is, since reads then fall back to the primary and the site is slower,
 not broken.
+
+Probes and load balancers need only the status code, and anyone can reach these URLs, so
+the answer says only ``ok``, ``degraded`` or ``unavailable``. Which database, replica, cache
+or broker failed, their lag and their errors (which can name hosts, accounts and versions)
+go only to callers who may read the metrics: a scraper with the metrics token, or a
+signed-in member of the ops team (pinstablr/observability/permissions.py).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -25,6 +31,7 @@ from pinstablr.celery import app as celery_app
 from pinstablr.db.config import PRIMARY
 from pinstablr.db.inspect import inspect_alias
 from pinstablr.db.replicas import get_pool
+from pinstablr.observability.permissions import operations_visible
 
 BROKER_TIMEOUT_SECONDS = 2.0
 
@@ -95,10 +102,21 @@ def readiness() -> tuple[str, dict[str, Any]]:
     return status, checks
 
 
+def readiness_detail_visible(request: HttpRequest) -> bool:
+    """Whether the caller may see every check: the metrics token, or the ops team."""
+    try:
+        return operations_visible(request=request)
+    except DatabaseError:
+        # A signed-in caller while the primary is down: who they are cannot be read, so
+        # they get the public answer (the status code still tells them what matters).
+        return False
+
+
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     status, checks = readiness()
-    return JsonResponse(
-        {"status": status, "checks": checks}, status=503 if status == "unavailable" else 200
-    )
+    body: dict[str, Any] = {"status": status}
+    if readiness_detail_visible(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=503 if status == "unavailable" else 200)

@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from .metrics import web_metrics
-from .permissions import bearer_token, metrics_token_matches, metrics_visible_to_user
+from .permissions import operations_visible
 
 
 # Exempt from CSRF (it changes nothing) so that whoever may not read it gets the same 404
@@ -17,11 +17,7 @@ from .permissions import bearer_token, metrics_token_matches, metrics_visible_to
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
     """Metrics in Prometheus' text format, or the 404 of a page that does not exist."""
-    # The token first: a scrape then never loads a session or a user (no query).
-    presented = bearer_token(request.headers.get("Authorization"))
-    if not (
-        metrics_token_matches(presented=presented) or metrics_visible_to_user(user=request.user)
-    ):
+    if not operations_visible(request=request):
         raise Http404
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])

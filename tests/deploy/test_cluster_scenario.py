@@ -237,13 +237,19 @@ def readiness(url: str) -> tuple[int, float]:
 
 def test_readyz_turns_503_while_the_primary_is_stopped(cluster, layout, running):
     assert readiness(layout.url)[0] == 200
+    # Which check failed, and why, is shown only with the metrics token.
+    token = cluster.cluster_secrets(layout)["metrics_token"]
     stopped = cli(layout, "stop", "primary")
     try:
         assert stopped.returncode == 0, output(stopped)
         answers = [readiness(layout.url) for _ in range(5)]
         assert [status for status, _ in answers] == [503] * 5
         assert max(seconds for _, seconds in answers) < 3, "readiness must answer quickly"
-        body = requests.get(f"{layout.url}/readyz", timeout=10).json()
+        public = requests.get(f"{layout.url}/readyz", timeout=10).json()
+        assert public == {"status": "unavailable"}
+        body = requests.get(
+            f"{layout.url}/readyz", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).json()
         assert body["status"] == "unavailable"
         assert body["checks"]["primary"]["ok"] is False
     finally:

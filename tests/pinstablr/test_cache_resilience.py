@@ -8,10 +8,19 @@ from tests.services import redis_cache
 
 pytestmark = [pytest.mark.django_db(transaction=True, databases="__all__"), pytest.mark.redis]
 
+# /readyz shows its checks only to a caller with the metrics token (or the ops team).
+TOKEN = "cache-resilience-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(autouse=True)
+def _metrics_token(settings) -> None:
+    settings.PINSTABLR_METRICS_TOKEN = TOKEN
+
 
 def test_readyz_uses_the_real_redis(client, settings, redis_url):
     settings.CACHES = redis_cache(redis_url)
-    body = client.get("/readyz").json()
+    body = client.get("/readyz", headers=AUTH).json()
     assert body["checks"]["cache"]["ok"] is True
     assert body["status"] == "ok"
 
@@ -19,7 +28,7 @@ def test_readyz_uses_the_real_redis(client, settings, redis_url):
 def test_readyz_is_degraded_quickly_when_redis_is_unreachable(client, settings):
     settings.CACHES = redis_cache("redis://127.0.0.1:1/0")
     started = time.monotonic()
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=AUTH)
     assert time.monotonic() - started < 3
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
