@@ -101,13 +101,13 @@ print("RESULT " + json.dumps({
 
 USERS_SCRIPT = r"""
 import json, os
-from rest_framework.authtoken.models import Token
 from apps.accounts.models import User
+from apps.accounts.services import api_token_create
 
 tokens = {}
 for name in json.loads(os.environ["SCENARIO_USERS"]):
     user, _ = User.objects.get_or_create(username=name, defaults={"email": f"{name}@example.com"})
-    tokens[name] = Token.objects.get_or_create(user=user)[0].key
+    tokens[name] = api_token_create(user=user, name="cluster scenario")[1]
 print("RESULT " + json.dumps(tokens))
 """
 

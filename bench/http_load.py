@@ -77,12 +77,11 @@ DISTURBED_SHARE = 0.05  # other processes' share of the machine's CPU that flags
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 SEED_SCRIPT = r"""
-import json, os, random
+import json, os, random, secrets
 from django.contrib.auth.hashers import make_password
 from django.db import connections, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from apps.accounts.models import Follow, Profile, User
+from apps.accounts.models import ApiToken, Follow, Profile, User
 from apps.photos.models import Comment, Like, Photo, Rendition, Tag
 
 options = json.loads(os.environ["BENCH_SEED"])
@@ -154,9 +153,13 @@ with transaction.atomic():
             "SET created_at = TIMESTAMPADD(MINUTE, id - %s, created_at)",
             [newest],
         )
-    tokens = Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in users)
+    keys = [secrets.token_hex(20) for _ in users]
+    ApiToken.objects.bulk_create(
+        ApiToken(user=user, name="bench", prefix=key[:8], digest=ApiToken.digest_for(key))
+        for user, key in zip(users, keys)
+    )
 print("SEEDED", json.dumps({
-    "tokens": [token.key for token in tokens],
+    "tokens": keys,
     "users": User.objects.count(), "photos": Photo.objects.count(),
     "renditions": Rendition.objects.count(), "likes": Like.objects.count(),
     "comments": Comment.objects.count(), "follows": Follow.objects.count(),

@@ -48,10 +48,10 @@ def create_token(env: dict[str, str], username: str) -> str:
     """An API token for ``username``, creating the user if needed."""
     output = manage(
         env, "shell", "-c",
-        "from rest_framework.authtoken.models import Token\n"
         "from apps.accounts.models import User\n"
+        "from apps.accounts.services import api_token_create\n"
         f"user, _ = User.objects.get_or_create(username={username!r})\n"
-        "print('TOKEN', Token.objects.get_or_create(user=user)[0].key)\n",
+        "print('TOKEN', api_token_create(user=user, name='tests')[1])\n",
     )  # fmt: skip
     return output.split("TOKEN ")[1].split()[0]
 

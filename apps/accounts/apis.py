@@ -1,7 +1,7 @@
+from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,9 +10,10 @@ from rest_framework.views import APIView
 
 from apps.common.requests import signed_in_user
 
-from .models import Profile
+from .models import Profile, User
+from .security import Refusal, refusal_of
 from .selectors import profile_get_by_username, profile_search, user_get_active
-from .services import profile_update, user_follow, user_unfollow
+from .services import api_token_create, profile_update, user_follow, user_unfollow
 
 
 class ProfileOutputSerializer(serializers.ModelSerializer):
@@ -105,8 +106,60 @@ class UserSearchApi(generics.ListAPIView):
         return profile_search(query=query, viewer=self.request.user).order_by("user__username")[:20]
 
 
-class LoginThrottledTokenApi(ObtainAuthToken):
-    """Exchange a user name and password for an API token; throttled against guessing."""
+class TooManyAttempts(Throttled):
+    """429 with the login page's message, when the lockout refused to check the password."""
 
+    default_code = "too_many_attempts"
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(detail=refusal.message, code=self.default_code)
+        self.wait = refusal.retry_after  # the Retry-After header
+
+
+class LoginThrottledTokenApi(APIView):
+    """Exchange a user name and password for a new API token.
+
+    Wrong passwords count towards the lockout the login pages share (apps.accounts.security);
+    the ``login`` rate limit applies as well. Each call makes a new token, named by ``name``:
+    the user sees and revokes them on their settings page.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+        name = serializers.CharField(required=False, max_length=80, default="API")
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+        name = serializers.CharField()
+        prefix = serializers.CharField()
+        expires_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            refusal = refusal_of(request._request)
+            if refusal is not None:
+                raise TooManyAttempts(refusal)
+            raise ValidationError(
+                "Unable to log in with provided credentials.", code="authorization"
+            )
+        assert isinstance(user, User)
+        token, key = api_token_create(user=user, name=data.validated_data["name"])
+        output = {
+            "token": key, "name": token.name, "prefix": token.prefix,
+            "expires_at": token.expires_at,
+        }  # fmt: skip
+        return Response(self.OutputSerializer(output).data)

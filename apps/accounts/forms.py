@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from .models import User
-from .security import login_blocked, login_failed, login_succeeded
+from .security import refusal_of
 
 
 class SignupForm(UserCreationForm):
@@ -18,25 +20,30 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
 
-class ThrottledLoginForm(AuthenticationForm):
-    """Django's login form, refusing to check passwords after repeated failures."""
+class LockoutMessageMixin:
+    """Says "too many failed attempts" when the backend refused to check the password."""
 
-    def clean(self):
-        request = self.request
-        assert request is not None  # LoginView always passes the request
-        username = self.cleaned_data.get("username") or ""
-        if login_blocked(request, username):
-            raise ValidationError(
-                "Too many failed attempts. Wait 15 minutes, or reset your password.",
-                code="too_many_attempts",
-            )
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            login_failed(request, username)
-            raise
-        login_succeeded(request, username)
-        return cleaned
+    request: HttpRequest | None
+
+    def get_invalid_login_error(self) -> ValidationError:
+        refusal = refusal_of(self.request)
+        if refusal is not None:
+            return ValidationError(refusal.message, code="too_many_attempts")
+        return super().get_invalid_login_error()  # type: ignore[misc]
+
+
+class ThrottledLoginForm(LockoutMessageMixin, AuthenticationForm):
+    """Django's login form; the lockout itself is the backend's (apps.accounts.backends)."""
+
+
+class ThrottledAdminLoginForm(LockoutMessageMixin, AdminAuthenticationForm):
+    """The admin's login form, with the same lockout and message as the site's."""
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=80, help_text='What uses it, e.g. "backup script" or "phone app".'
+    )
 
 
 class ProfileForm(forms.Form):

@@ -2,7 +2,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Follow, Profile, User
+from .models import ApiToken, Follow, Profile, User
 
 
 def _public_profiles(viewer: User | AnonymousUser | None = None) -> QuerySet[Profile]:
@@ -43,3 +43,20 @@ def profile_search(*, query: str, viewer: User | AnonymousUser | None = None) ->
 
 def user_get_active(*, username: str) -> User:
     return get_object_or_404(User, username=username, is_active=True)
+
+
+def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:
+    """``user``'s API tokens, newest first."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def api_token_get_for_key(*, key: str) -> ApiToken | None:
+    """The token whose key is ``key``, with its user; None if there is none.
+
+    Read from the primary (the router's rule for tokens) and never cached, so a revoked
+    token is refused on the very next request.
+    """
+    try:
+        return ApiToken.objects.select_related("user").get(digest=ApiToken.digest_for(key))
+    except ApiToken.DoesNotExist:
+        return None

@@ -1,9 +1,13 @@
+import secrets
+from datetime import datetime, timedelta
+
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Coalesce
 
 from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
-from .models import Follow, Profile, User
+from .models import ApiToken, Follow, Profile, User
 
 
 class Unset:
@@ -55,3 +59,47 @@ def user_unfollow(*, follower: User, followee: User) -> bool:
     if deleted:
         bump(f"follows:{follower.pk}")
     return bool(deleted)
+
+
+# Tokens beyond this many per user are dropped, least recently used first: a client that
+# asks for a new token each time it starts must not grow the table without end.
+API_TOKENS_PER_USER = 20
+# How stale "last used" may be: one write per token every few minutes, not per request.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new API token for ``user`` and its key, which is shown this once and never stored."""
+    key = secrets.token_hex(20)  # the shape of the earlier tokens: 40 hex digits
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:8], digest=ApiToken.digest_for(key)
+    )
+    stale = ApiToken.objects.filter(user=user).order_by(
+        Coalesce("last_used_at", "created_at").desc(), "-pk"
+    )[API_TOKENS_PER_USER:]
+    ApiToken.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+    return token, key
+
+
+def api_token_revoke(*, user: User, token_id: int) -> bool:
+    """Delete one of ``user``'s tokens; False if ``user`` has no token ``token_id``."""
+    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    return bool(deleted)
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """Delete every token of ``user`` (password changed or reset, account deactivated)."""
+    deleted, _ = ApiToken.objects.filter(user=user).delete()
+    return deleted
+
+
+def api_token_mark_used(*, token: ApiToken, now: datetime) -> None:
+    """Record that ``token`` was used, at most once per ``LAST_USED_RESOLUTION``."""
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    token.last_used_at = now
+    # Bookkeeping, not data the request reads back: written with .using() so the router does
+    # not count it as the request's write, which would send its reads, and the client's next
+    # ones, to the primary.
+    ApiToken.objects.using(PRIMARY).filter(pk=token.pk).update(last_used_at=now)

@@ -65,6 +65,8 @@ urlpatterns = [
         name="password-reset-complete",
     ),
     path("settings/profile/", views.profile_settings, name="settings"),
+    path("settings/tokens/", views.token_settings, name="tokens"),
+    path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("u/<str:username>/follow/", views.follow_toggle, name="follow"),
 ]

@@ -25,6 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from .redis import redis_client
+from .requests import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +50,10 @@ def window_for(request: HttpRequest | Request, now: float) -> Window | None:
     rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
     if rate is None:
         return None
-    throttle = ClientRateThrottle()  # DRF's rate parsing and client address (proxies trusted)
-    limit, seconds = throttle.parse_rate(str(rate))
+    limit, seconds = ClientRateThrottle().parse_rate(str(rate))  # DRF's rate parsing
     assert limit is not None  # a rate names both
     assert seconds is not None
-    # get_ident reads only META, which a Django request has as well.
-    client = request.user.pk if signed_in else throttle.get_ident(request)  # type: ignore[arg-type]
+    client = request.user.pk if signed_in else client_address(request)
     return Window(f"throttle:{scope}:{client}:{int(now // seconds)}", limit, seconds)
 
 

@@ -31,8 +31,11 @@ from .replicas import ReplicaPool, get_pool
 
 EXPERIMENTS_APPS = frozenset({"experiments"})
 PRIMARY_ONLY_APPS = frozenset(
-    {"auth", "sessions", "contenttypes", "admin", "guardian", "authtoken", "django_celery_beat"}
+    {"auth", "sessions", "contenttypes", "admin", "guardian", "django_celery_beat"}
 )
+# Models of other apps read only on the primary: a revoked API token must be refused on the
+# very next request.
+PRIMARY_ONLY_MODELS = frozenset({"accounts.ApiToken"})
 
 
 def _app_label(model: type[Model]) -> str:
@@ -52,6 +55,7 @@ def is_primary_only(model: type[Model]) -> bool:
     return (
         _app_label(model) in PRIMARY_ONLY_APPS
         or model._meta.label == settings.AUTH_USER_MODEL
+        or model._meta.label in PRIMARY_ONLY_MODELS
         or issubclass(model, BaseObjectPermission)
     )
 

@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.accounts.models import Follow
+from apps.accounts.services import api_token_create
 from apps.photos.models import Photo
 from apps.photos.services.engagement import comment_create, photo_sync_tags
 from pinstablr.wsgi import application
@@ -155,8 +156,6 @@ def flatmap_body(context, body):
 @pytest.fixture
 def seeded(settings, tmp_path) -> str:
     """Three users, photos with tags, a comment and a follow; the API token of ``ada``."""
-    from rest_framework.authtoken.models import Token
-
     settings.STORAGES = {
         **settings.STORAGES,
         "originals": {
@@ -182,7 +181,7 @@ def seeded(settings, tmp_path) -> str:
         users=["ada", "grace", "linus"],
         tags=["sea", "sunset", "kernel"],
     )
-    yield Token.objects.create(user=ada).key
+    yield api_token_create(user=ada, name="schemathesis")[1]
     SEEDED.clear()
 
 

@@ -19,9 +19,8 @@ from django.contrib.sessions.models import Session
 from django.db import OperationalError, connections
 from django.db.models import Model
 from guardian.models import UserObjectPermission
-from rest_framework.authtoken.models import Token
 
-from apps.accounts.models import Profile, User
+from apps.accounts.models import ApiToken, Profile, User
 from apps.experiments.models import Experiment
 from pinstablr.db.replicas import Probe, ReplicaPool, set_pool
 from pinstablr.db.router import TopologyRouter
@@ -146,7 +145,7 @@ PRIMARY_ONLY = [
     ContentType,
     LogEntry,
     UserObjectPermission,
-    Token,
+    ApiToken,
 ]
 EXPERIMENTS = [Experiment]
 

@@ -1,0 +1,37 @@
+"""API authentication by token: ``Authorization: Token <key>``, as clients have always sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from .models import ApiToken
+from .selectors import api_token_get_for_key
+from .services import api_token_mark_used
+
+
+class ApiTokenAuthentication(TokenAuthentication):
+    """DRF's header parsing over our table of named tokens (several per user, keys hashed).
+
+    Each request looks its token up on the primary, uncached: a token revoked on the settings
+    page, by a password change or by deactivating the account fails on the next request.
+    """
+
+    keyword = "Token"
+    model = ApiToken
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
+        token = api_token_get_for_key(key=key)
+        if token is None:
+            raise AuthenticationFailed("Invalid token.")
+        if not token.user.is_active:
+            raise AuthenticationFailed("User inactive or deleted.")
+        now = timezone.now()
+        expires_at = token.expires_at
+        if expires_at is not None and expires_at <= now:
+            raise AuthenticationFailed("Token has expired.", code="token_expired")
+        api_token_mark_used(token=token, now=now)
+        return token.user, token
