@@ -13,7 +13,7 @@ import shutil
 import signal
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -36,12 +36,14 @@ PORT_BASE = "23306"
 APP_DATABASE = "pinstablr_it"
 EXPERIMENTS_DATABASE = "pinstablr_experiments_it"
 REPLICA_CHECK_SECONDS = 0.5
+ADMIN_URLS = ("DATABASE_ADMIN_URL", "DATABASE_EXPERIMENTS_ADMIN_URL")
 
 
 @dataclass
 class Topology:
     module: ModuleType
     env: dict[str, str]
+    admin_env: dict[str, str] = field(default_factory=dict)
 
     def sql(self, server: str, statement: str) -> list[tuple]:
         return self.module.sql(server, statement, base_dir=BASE_DIR)
@@ -98,20 +100,26 @@ def topology() -> Iterator[Topology]:
     for server in ("primary",):
         topology.sql(server, f"DROP DATABASE IF EXISTS {APP_DATABASE}")
         topology.sql(server, f"CREATE DATABASE {APP_DATABASE} CHARACTER SET utf8mb4")
+    topology.sql("primary", f"DROP DATABASE IF EXISTS {APP_DATABASE}_console")
     topology.sql("experiments", f"DROP DATABASE IF EXISTS {EXPERIMENTS_DATABASE}")
+    topology.sql("experiments", f"DROP DATABASE IF EXISTS {EXPERIMENTS_DATABASE}_console")
     topology.sql("experiments", f"CREATE DATABASE {EXPERIMENTS_DATABASE} CHARACTER SET utf8mb4")
-    topology.env = {
-        name: info[name].rsplit("/", 1)[0]
-        + "/"
-        + (EXPERIMENTS_DATABASE if name == "DATABASE_EXPERIMENTS_URL" else APP_DATABASE)
-        for name in (
-            "DATABASE_URL",
-            "DATABASE_REPLICA_URLS",
-            "DATABASE_REPORTING_URL",
-            "DATABASE_EXPERIMENTS_URL",
-            "DATABASE_EXPERIMENTS_READ_URL",
-        )
+    databases = {"DATABASE_EXPERIMENTS_URL": EXPERIMENTS_DATABASE}
+    databases |= dict.fromkeys(
+        ("DATABASE_URL", "DATABASE_REPLICA_URLS", "DATABASE_REPORTING_URL",
+         "DATABASE_EXPERIMENTS_READ_URL"),
+        APP_DATABASE,
+    )  # fmt: skip
+    databases |= {
+        "PINSTABLR_CONSOLE_REPORTING_URL": APP_DATABASE + "_console",
+        "PINSTABLR_CONSOLE_EXPERIMENTS_READ_URL": APP_DATABASE + "_console",
+        "PINSTABLR_CONSOLE_EXPERIMENTS_URL": EXPERIMENTS_DATABASE + "_console",
     }
+    topology.env = {
+        name: info[name].rsplit("/", 1)[0] + "/" + database for name, database in databases.items()
+    }
+    # Only the migration step builds the consoles' views, as an administrator.
+    topology.admin_env = {name: info[name] for name in ADMIN_URLS}
     yield topology
     if not was_running:
         module.down(base_dir=BASE_DIR)
@@ -140,7 +148,7 @@ class AppServer:
 @pytest.fixture(scope="session")
 def migrated(topology: Topology, tmp_path_factory) -> dict[str, str]:
     env = topology_environment(topology, tmp_path_factory.mktemp("var"))
-    manage(env, "migrate_all", "-v", "0")
+    manage({**env, **topology.admin_env}, "migrate_all", "-v", "0")
     return env
 
 

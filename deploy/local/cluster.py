@@ -254,6 +254,19 @@ def cluster_secrets(lay: Layout) -> dict[str, str]:
     return values
 
 
+# What the app's processes never get: the topology's layout, and the administrator accounts
+# that only the migration step uses (to build the consoles' views and grants).
+ADMIN_URLS = ("DATABASE_ADMIN_URL", "DATABASE_EXPERIMENTS_ADMIN_URL")
+NOT_FOR_APPS = ("servers", *ADMIN_URLS)
+
+
+def admin_environment(lay: Layout) -> dict[str, str]:
+    """The administrator URLs, for ``migrate_all`` alone."""
+    with _topology_ports(lay):
+        databases = topology.environment(lay.dir("topology"))
+    return {key: databases[key] for key in ADMIN_URLS}
+
+
 def app_environment(lay: Layout) -> dict[str, str]:
     """The production settings contract for this cluster (what ``env`` prints)."""
     keys = cluster_secrets(lay)
@@ -270,7 +283,7 @@ def app_environment(lay: Layout) -> dict[str, str]:
         # Plain HTTP on loopback: no redirect to HTTPS, no HSTS (as in deploy/compose.yaml).
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_HSTS_SECONDS": "0",
-        **{key: value for key, value in databases.items() if key != "servers"},
+        **{key: value for key, value in databases.items() if key not in NOT_FOR_APPS},
         "DATABASE_CONN_MAX_AGE": "60",
         "REDIS_URL": f"redis://:{keys['redis_password']}@{HOST}:{lay.redis_port}/0",
         "CELERY_BROKER_URL": (
@@ -713,7 +726,7 @@ def up(lay: Layout, *, echo: Callable[[str], None] = lambda line: None) -> list[
             for group in GROUPS:
                 if group == WEB_SERVERS and not any(part_pid(lay, n) for n in WEB_SERVERS):
                     # Once, before the first web server: the schema and the static manifest.
-                    manage(lay, "migrate_all", "-v", "0")
+                    manage(lay, "migrate_all", "-v", "0", env=admin_environment(lay))
                     manage(lay, "collectstatic", "--noinput", "-v", "0")
                     echo("migrated and collected static files")
                 started += start_parts(lay, group)

@@ -56,8 +56,11 @@ Layout and the reasons behind it:
   - ``pinstablr_ro``/``pinstablr_ro``: SELECT on the same databases plus SLAVE MONITOR, the
     MariaDB 10.5.9+ privilege needed for ``SHOW SLAVE STATUS`` (replication lag).  On the
     replicas ``read_only=ON`` additionally blocks writes by any account without READ_ONLY ADMIN.
-    It is also the account of the reporting replica (marketing's query console) and of the
-    console's read-only access to the experiments server (``PINSTABLR_CONSOLE_EXPERIMENTS_URL``).
+    It is the account of the scheduled reports on the reporting replica.
+  - ``pinstablr_console``/``pinstablr_console``: the query consoles' account, reading only the
+    schemas of views ``pinstablr_console`` and ``pinstablr_experiments_console``. It and its
+    views are not made here but by ``manage.py migrate_all`` (``console_schema apply``), as
+    root through ``DATABASE_ADMIN_URL``, since the views follow the migrated tables.
   - ``root``@``127.0.0.1`` without a password, so a test harness can stop and start replica
     threads over TCP.  Acceptable only because every server binds to 127.0.0.1.
 
@@ -123,6 +126,9 @@ SOCKET_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 REPL_USER, REPL_PASSWORD = "repl", "repl"
 APP_USER, APP_PASSWORD = "pinstablr", "pinstablr"
 RO_USER, RO_PASSWORD = "pinstablr_ro", "pinstablr_ro"
+CONSOLE_USER, CONSOLE_PASSWORD = "pinstablr_console", "pinstablr_console"
+# The consoles read a schema of views beside each database (pinstablr/db/console_schema.py).
+CONSOLE_SCHEMA_SUFFIX = "_console"
 APP_DATABASE = "pinstablr"
 EXPERIMENTS_DATABASE = "pinstablr_experiments"
 CHECK_DATABASE = "pinstablr_topology_check"
@@ -833,6 +839,10 @@ def environment(base_dir: str | os.PathLike[str] | None = None) -> dict[str, Any
     def ro(name: str) -> str:
         return _url(RO_USER, RO_PASSWORD, by_name[name].port, APP_DATABASE)
 
+    def console(name: str, database: str) -> str:
+        schema = database + CONSOLE_SCHEMA_SUFFIX
+        return _url(CONSOLE_USER, CONSOLE_PASSWORD, by_name[name].port, schema)
+
     return {
         "DATABASE_URL": _url(APP_USER, APP_PASSWORD, by_name["primary"].port, APP_DATABASE),
         "DATABASE_REPLICA_URLS": ro("replica"),
@@ -841,10 +851,13 @@ def environment(base_dir: str | os.PathLike[str] | None = None) -> dict[str, Any
         "DATABASE_EXPERIMENTS_URL": _url(
             APP_USER, APP_PASSWORD, by_name["experiments"].port, EXPERIMENTS_DATABASE
         ),
-        # The query console's read-only way into the experiments database (SELECT only).
-        "PINSTABLR_CONSOLE_EXPERIMENTS_URL": _url(
-            RO_USER, RO_PASSWORD, by_name["experiments"].port, EXPERIMENTS_DATABASE
-        ),
+        # The query consoles' account, on each console's schema of views.
+        "PINSTABLR_CONSOLE_REPORTING_URL": console("reporting", APP_DATABASE),
+        "PINSTABLR_CONSOLE_EXPERIMENTS_READ_URL": console("experiments_read", APP_DATABASE),
+        "PINSTABLR_CONSOLE_EXPERIMENTS_URL": console("experiments", EXPERIMENTS_DATABASE),
+        # Who builds those schemas (migrate_all, through console_schema apply).
+        "DATABASE_ADMIN_URL": f"mysql://root@127.0.0.1:{by_name['primary'].port}/",
+        "DATABASE_EXPERIMENTS_ADMIN_URL": f"mysql://root@127.0.0.1:{by_name['experiments'].port}/",
         "servers": {
             server.name: {
                 "port": server.port,

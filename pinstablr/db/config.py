@@ -98,3 +98,16 @@ def replica_aliases(databases: dict[str, Any]) -> list[str]:
 def read_only_aliases(databases: dict[str, Any]) -> list[str]:
     """Every alias that must never be written or migrated."""
     return [*replica_aliases(databases), REPORTING, EXPERIMENTS_READ]
+
+
+def build_console_databases(urls: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Connection settings of the query consoles' accounts, by target (``reporting``, ...).
+
+    Each URL names a console account and its schema of views (``pinstablr/db/
+    console_schema.py``), never the base schema; targets without a URL are left out. The
+    consoles connect per run and keep nothing between requests.
+    """
+    consoles = {target: _config(url, read_only=True) for target, url in urls.items() if url}
+    for config in consoles.values():
+        config["CONN_MAX_AGE"] = 0
+    return consoles

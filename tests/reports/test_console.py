@@ -11,12 +11,14 @@ from django.db import connections
 
 from apps.photos.models import Photo
 from apps.reports.models import QueryRun
-from apps.reports.readonly import StatementRefusedByDatabase, run_read_only
+from apps.reports.readonly import Limits, StatementRefusedByDatabase, run_read_only
 from apps.reports.services.console import QueryRefused, console_connection, console_run, query_check
+from pinstablr.db.classification import EXPERIMENTS, MAIN
 from tests.factories import PhotoFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
+LIMITS = Limits(timeout_seconds=5, rows=10, bytes=100_000, cell_chars=1000)
 SLOW_SQL = (
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) "
     "SELECT COUNT(*) FROM n"
@@ -40,8 +42,9 @@ def analyst(team_member):
         ("WITH x AS (SELECT 1) DELETE FROM photos_photo", "DELETE statements are refused"),
         ("SELECT * INTO OUTFILE '/tmp/x' FROM photos_photo", "INTO writes a file"),
         ("SELECT * FROM photos_photo FOR UPDATE", "FOR UPDATE takes row locks"),
-        ("SELECT password FROM accounts_user", "accounts_user holds credentials"),
+        ("SELECT digest FROM accounts_apitoken", "accounts_apitoken holds credentials"),
         ("SELECT * FROM `django_session`", "django_session holds credentials"),
+        ("SELECT sql FROM reports_savedquery", "reports_savedquery holds internal data"),
         ("   ", "Write a SELECT query"),
     ],
 )
@@ -108,20 +111,39 @@ def test_a_slow_query_is_stopped_at_the_time_limit(analyst, settings):
     assert console_run(user=analyst, target="reporting", sql="SELECT 1").rows == [(1,)]
 
 
-def test_the_engine_refuses_writes_even_past_the_text_check():
+def test_the_engine_refuses_writes_and_unclassified_reads_even_past_the_text_check():
     PhotoFactory()
-    connection = connections["reporting"]
-    for sql in ("DELETE FROM photos_photo", "UPDATE photos_photo SET caption = 'x'"):
-        with pytest.raises(StatementRefusedByDatabase):
-            run_read_only(connection, sql, timeout_seconds=5, limit=10)
-    with pytest.raises(StatementRefusedByDatabase):
-        run_read_only(
-            connection, "SELECT * FROM accounts_user", timeout_seconds=5, limit=10,
-            hidden_tables=frozenset({"accounts_user"}),
-        )  # fmt: skip
+    with console_connection("reporting") as connection:
+        for sql in (
+            "DELETE FROM photos_photo",
+            "UPDATE photos_photo SET caption = 'x'",
+            "SELECT password FROM main.accounts_user",
+            "SELECT id FROM main.accounts_user",
+            "SELECT session_key FROM django_session",
+        ):
+            with pytest.raises(StatementRefusedByDatabase):
+                run_read_only(connection, sql, limits=LIMITS, classification=MAIN)
+        # Tables are read through the console's views: reportable columns only.
+        result = run_read_only(
+            connection, "SELECT * FROM accounts_user", limits=LIMITS, classification=MAIN
+        )
+        assert result.columns == ["id", "date_joined", "last_login", "is_active"]
     assert Photo.objects.get().caption != "x"
-    # The connection is back to normal for the application.
+    # The connection is back to normal for the application: no views left, writes allowed.
     assert Photo.objects.using("reporting").count() == 1
+    with connections["reporting"].cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM sqlite_temp_master")
+        assert cursor.fetchone() == (0,)
+        cursor.execute("SELECT password FROM accounts_user")
+
+
+def test_a_refused_column_is_explained_with_what_can_be_read(analyst):
+    outcome = console_run(user=analyst, target="reporting", sql="SELECT email FROM accounts_user")
+    assert outcome.status == "refused"
+    assert "accounts_user.email holds personal data" in outcome.message
+    assert "Columns of accounts_user you can query: id, date_joined" in outcome.message
+    hash_ = console_run(user=analyst, target="reporting", sql="SELECT password FROM accounts_user")
+    assert "accounts_user.password holds credentials" in hash_.message
 
 
 def test_errors_from_the_database_are_shown_and_logged(analyst):
@@ -132,8 +154,8 @@ def test_errors_from_the_database_are_shown_and_logged(analyst):
 
 
 def test_default_is_never_a_target_and_the_console_needs_its_permission(analyst):
-    with pytest.raises(PermissionDenied):
-        console_connection("default")
+    with pytest.raises(PermissionDenied), console_connection("default"):
+        pass
     with pytest.raises(PermissionDenied):
         console_run(user=UserFactory(), target="reporting", sql="SELECT 1")
     with pytest.raises(PermissionDenied):
@@ -144,16 +166,20 @@ def test_default_is_never_a_target_and_the_console_needs_its_permission(analyst)
 def test_ux_reads_the_experiments_database_read_only(team_member):
     ux = team_member("ux", perms=("experiments.use_analysis_console",))
     outcome = console_run(
-        user=ux, target="experiments", sql="SELECT name FROM sqlite_master WHERE type = 'table'"
+        user=ux, target="experiments", sql="SELECT COUNT(*) FROM experiments_experiment"
     )
     assert outcome.ok, outcome.message
-    tables = {row[0] for row in outcome.rows}
-    assert "django_migrations" in tables
-    assert not any(t.startswith("photos_") for t in tables)
-    with pytest.raises(StatementRefusedByDatabase):
+    for sql in (
+        "SELECT salt FROM experiments_experiment",
+        "SELECT name FROM sqlite_master",
+        "SELECT * FROM django_migrations",
+        "SELECT note FROM experiments_forcedvariant",
+    ):
+        assert console_run(user=ux, target="experiments", sql=sql).status == "refused", sql
+    with console_connection("experiments") as connection, pytest.raises(StatementRefusedByDatabase):
         run_read_only(
-            console_connection("experiments"), "DELETE FROM django_migrations",
-            timeout_seconds=5, limit=10,
+            connection, "DELETE FROM experiments_variant", limits=LIMITS,
+            classification=EXPERIMENTS,
         )  # fmt: skip
     assert console_run(user=ux, target="experiments_read", sql="SELECT 1").ok
 

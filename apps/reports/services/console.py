@@ -1,29 +1,40 @@
 """The query console: one read-only SELECT on a database marketing or UX may query, logged.
 
-The text is checked first so that a refusal says clearly what was wrong; the database account
-and a read-only transaction are what actually keep the data safe (see ``readonly.py``).
+What a console can read is decided by the database: each target is read through an account
+that sees only the reportable columns of ``pinstablr/db/classification.py`` (a schema of
+views on MariaDB, views and an authorizer on SQLite; see ``readonly.py``). The text is
+checked first only so that a refusal says clearly what was wrong, and the database's own
+refusals are explained with the same classification.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlparse
+from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.utils import load_backend
 from django.utils import timezone
 from sqlparse import tokens as T
 
 from apps.accounts.models import User
+from pinstablr.db import classification
+from pinstablr.db.classification import DataClass
 
 from ..models import QueryRun, SavedQuery
 from ..permissions import can_run_console
-from ..readonly import StatementRefusedByDatabase, StatementTimeout, run_read_only
+from ..readonly import Limits, StatementRefusedByDatabase, StatementTimeout, run_read_only
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +46,22 @@ FORBIDDEN_PHRASES = (
     (re.compile(r"\bFOR\s+UPDATE\b", re.IGNORECASE), "FOR UPDATE takes row locks"),
     (re.compile(r"\bLOCK\s+IN\s+SHARE\s+MODE\b", re.IGNORECASE), "LOCK IN SHARE MODE locks rows"),
 )
+# The schema each target reads, in the classification's terms.
+TARGET_SCHEMAS: dict[str, str] = {
+    SavedQuery.Target.REPORTING: classification.MAIN,
+    SavedQuery.Target.EXPERIMENTS_READ: classification.MAIN,
+    SavedQuery.Target.EXPERIMENTS: classification.EXPERIMENTS,
+}
+CLASS_WORDS = {
+    DataClass.CREDENTIAL: "credentials",
+    DataClass.PERSONAL: "personal data",
+    DataClass.INTERNAL: "internal data",
+}
+# MariaDB's and SQLite's words for "you may not read that".
+_DENIED_TABLE = re.compile(r"for table [`'\"]?(?:\w+[`'\"]?\.[`'\"]?)?(\w+)", re.IGNORECASE)
+_UNKNOWN_COLUMN = re.compile(r"Unknown column '(?:\w+\.)?(\w+)'|no such column: (?:\w+\.)?(\w+)")
+_MISSING_TABLE = re.compile(r"Table '(?:\w+\.)?(\w+)' doesn't exist|no such table: (?:\w+\.)?(\w+)")
+_PROHIBITED = re.compile(r"access to (\w+)\.(\w*) is prohibited")
 
 
 class QueryRefused(Exception):
@@ -49,6 +76,8 @@ class ConsoleOutcome:
     columns: list[str] = field(default_factory=list)
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     truncated: bool = False
+    cut_by_bytes: bool = False
+    cells_cut: int = 0
     duration_ms: int = 0
     message: str = ""
     limit: int = 0
@@ -64,22 +93,46 @@ def console_targets() -> dict[str, str]:
     return dict(SavedQuery.Target.choices)
 
 
-def console_hidden_tables() -> frozenset[str]:
-    """Tables the console refuses to read: credentials and personal data."""
-    return frozenset(name.lower() for name in settings.PINSTABLR_CONSOLE_HIDDEN_TABLES)
+def console_limits() -> Limits:
+    """The time, row and byte limits of one console run, from the settings."""
+    return Limits(
+        timeout_seconds=settings.PINSTABLR_CONSOLE_STATEMENT_TIMEOUT_SECONDS,
+        rows=settings.PINSTABLR_CONSOLE_ROW_LIMIT,
+        bytes=settings.PINSTABLR_CONSOLE_MAX_BYTES,
+        cell_chars=settings.PINSTABLR_CONSOLE_MAX_CELL_CHARS,
+    )
+
+
+def console_unreadable_tables(target: str) -> dict[str, DataClass]:
+    """Tables of ``target``'s schema with no reportable column, with their class."""
+    schema = TARGET_SCHEMAS[target]
+    return {
+        classification.table_name(key): table.default
+        for key, table in classification.TABLES.items()
+        if table.schema == schema and not table.reportable
+    }
 
 
 def _strip(sql: str) -> str:
     return sqlparse.format(sql, strip_comments=True).strip().rstrip(";").strip()
 
 
-def query_check(sql: str) -> str:
+def query_check(sql: str, *, target: str = SavedQuery.Target.REPORTING) -> str:
     """The statement to run, or :class:`QueryRefused` with the reason.
 
     One statement, a SELECT (``WITH ... SELECT`` included), none of the clauses that write
-    or lock, and no hidden table.
+    or lock, and no table the consoles cannot read. Only for clear messages: what is
+    readable is enforced by the database.
     """
-    statements = [s for s in sqlparse.split(sql or "") if _strip(s)]
+    try:
+        statements = [s for s in sqlparse.split(sql or "") if _strip(s)]
+        statement = _strip(statements[0]) if len(statements) == 1 else ""
+        parsed = sqlparse.parse(statement)[0] if statement else None
+    except Exception as error:  # sqlparse's own limits (nesting, size): still a clear answer
+        raise QueryRefused(
+            f"This text could not be read as SQL ({type(error).__name__}); simplify it and "
+            "try again."
+        ) from error
     if not statements:
         raise QueryRefused("Write a SELECT query to run.")
     if len(statements) > 1:
@@ -87,8 +140,7 @@ def query_check(sql: str) -> str:
             f"Only one statement can run at a time; this text has {len(statements)}. "
             "Remove every statement but the SELECT you want."
         )
-    statement = _strip(statements[0])
-    parsed = sqlparse.parse(statement)[0]
+    assert parsed is not None
     kind = parsed.get_type()
     first = statement.lstrip("( \t\r\n").split(None, 1)[0].upper()
     if kind not in ALLOWED_TYPES and not (kind == "UNKNOWN" and first in ("SELECT", "WITH")):
@@ -100,16 +152,20 @@ def query_check(sql: str) -> str:
     for pattern, reason in FORBIDDEN_PHRASES:
         if pattern.search(_without_literals(parsed)):
             raise QueryRefused(f"Refused: {reason}. The console only reads.")
-    hidden = console_hidden_tables()
+    unreadable = console_unreadable_tables(target)
     for token in parsed.flatten():
-        name = token.value.strip('`"[]')
+        name = token.value.strip('`"[]').lower()
         is_name = token.ttype in T.Name or token.ttype in T.Literal.String.Symbol
-        if is_name and name.lower() in hidden:
-            raise QueryRefused(
-                f"The table {name} holds credentials or personal data and cannot be queried "
-                "here. Use the reports, or ask an administrator."
-            )
+        if is_name and name in unreadable:
+            raise QueryRefused(_unreadable_table_message(name, unreadable[name]))
     return statement
+
+
+def _unreadable_table_message(table: str, data_class: DataClass) -> str:
+    return (
+        f"The table {table} holds {CLASS_WORDS[data_class]} and cannot be queried here. "
+        "Use the reports, or ask an administrator."
+    )
 
 
 def _without_literals(parsed: sqlparse.sql.Statement) -> str:
@@ -121,44 +177,119 @@ def _without_literals(parsed: sqlparse.sql.Statement) -> str:
     )
 
 
-def console_connection(target: str) -> BaseDatabaseWrapper:
-    """The connection a console target reads through; never ``default``."""
+def explain_refusal(target: str, error: str) -> str:
+    """The database's refusal in the classification's words, with what can be read instead."""
+    schema = TARGET_SCHEMAS[target]
+    if match := _PROHIBITED.search(error):
+        table, column = match.groups()
+        return _hidden_column_message(schema, column, tables=[table]) or (
+            f"Read {table} by its plain name: the console reads its own copy of each table."
+        )
+    if match := _DENIED_TABLE.search(error):
+        return (
+            f"The console cannot read {match.group(1)} there: it reads the console's copy of "
+            "each table, by its plain name, with the columns that may be reported on."
+        )
+    return f"The database refused to run this as a read-only query: {error}"
+
+
+def explain_error(target: str, error: str) -> tuple[bool, str]:
+    """A database error in the classification's words where it names a withheld column or
+    table: (whether the classification withheld it, the message)."""
+    schema = TARGET_SCHEMAS[target]
+    if (match := _UNKNOWN_COLUMN.search(error)) and (
+        message := _hidden_column_message(schema, match.group(1) or match.group(2))
+    ):
+        return True, message
+    if match := _MISSING_TABLE.search(error):
+        table = match.group(1) or match.group(2) or ""
+        if data_class := console_unreadable_tables(target).get(table):
+            return True, _unreadable_table_message(table, data_class)
+    return False, f"The database answered with an error: {error}"
+
+
+@functools.cache
+def _model_columns() -> dict[str, tuple[str, ...]]:
+    return {
+        model._meta.db_table: tuple(str(field.column) for field in model._meta.local_fields)
+        for model in apps.get_models(include_auto_created=True)
+    }
+
+
+def _hidden_column_message(schema: str, column: str, *, tables: list[str] | None = None) -> str:
+    """Why ``column`` (of ``tables``, or of any table that has it) cannot be read; or ""."""
+    candidates = tables or [
+        table for table, columns in _model_columns().items() if column in columns
+    ]
+    for name in candidates:
+        classified = classification.table_for(schema, name)
+        if classified is None or column in classified.reportable:
+            continue
+        readable = ", ".join(classified.reportable) or "none"
+        return (
+            f"{name}.{column} holds {CLASS_WORDS[classified.column_class(column)]} and cannot "
+            f"be read here. Columns of {name} you can query: {readable}."
+        )
+    return ""
+
+
+@contextlib.contextmanager
+def console_connection(target: str) -> Iterator[BaseDatabaseWrapper]:
+    """The connection a console target reads through; never ``default``.
+
+    A target with a console account (``PINSTABLR_CONSOLE_*_URL``) gets a connection of its
+    own for the run, closed afterwards. Without one, SQLite targets are read through their
+    own read-only alias (views and the authorizer are set per run); a MariaDB target has no
+    console, since its alias's account may read every column.
+    """
     if target not in console_targets():
         raise PermissionDenied(f"No console for {target!r}.")
-    if target == SavedQuery.Target.EXPERIMENTS:
-        return experiments_console_connection()
-    return connections[target]
+    config = settings.PINSTABLR_CONSOLE_DATABASES.get(target)
+    if config is None:
+        alias = connections[target]
+        if alias.vendor != "sqlite":
+            raise QueryRefused(
+                f"The {console_targets()[target]} has no console account configured "
+                f"(PINSTABLR_CONSOLE_{target.upper()}_URL); ask an administrator."
+            )
+        yield alias
+        return
+    backend = load_backend(config["ENGINE"])
+    connection = backend.DatabaseWrapper({**connections[target].settings_dict, **config}, target)
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
-def experiments_console_connection() -> BaseDatabaseWrapper:
-    """The experiments database through a read-only account.
-
-    The ``experiments`` alias connects with the experiments app's read-write account, so the
-    console uses ``PINSTABLR_CONSOLE_EXPERIMENTS_URL`` (a SELECT-only account) instead. With
-    the embedded SQLite default the alias itself is used in ``query_only`` mode, which SQLite
-    enforces for the connection.
-    """
-    alias = "reports_console_experiments"
-    url = settings.PINSTABLR_CONSOLE_EXPERIMENTS_URL
-    if not url:
-        if connections["experiments"].vendor == "sqlite":
-            return connections["experiments"]
+@contextlib.contextmanager
+def _one_run_at_a_time(user: User) -> Iterator[None]:
+    """One running console query per person, and a per-minute budget of runs."""
+    limits = console_limits()
+    key = f"console:running:{user.pk}"
+    # add() answers None when the cache is down: the limits protect, they do not block.
+    if cache.add(key, 1, timeout=int(limits.timeout_seconds) + 30) is False:
         raise QueryRefused(
-            "The experiments database has no read-only account configured "
-            "(PINSTABLR_CONSOLE_EXPERIMENTS_URL); use experiments_read instead."
+            "You already have a query running; wait for it to finish (at most "
+            f"{limits.timeout_seconds:g} seconds) and run this one again."
         )
-    if alias not in connections.settings:
-        import environ
-        from django.db.utils import load_backend
-
-        config = environ.Env.db_url_config(url)
-        if config["ENGINE"] == "django.db.backends.mysql":
-            config.setdefault("OPTIONS", {}).update(charset="utf8mb4", connect_timeout=2)
-        connections.settings[alias] = config
-        connections.configure_settings(connections.settings)
-        backend = load_backend(config["ENGINE"])
-        connections[alias] = backend.DatabaseWrapper(connections.settings[alias], alias)
-    return connections[alias]
+    try:
+        minute = int(timezone.now().timestamp() // 60)
+        budget_key = f"console:runs:{user.pk}:{minute}"
+        cache.add(budget_key, 0, timeout=120)
+        try:
+            runs = cache.incr(budget_key)
+        except ValueError:
+            runs = 1
+        allowed = settings.PINSTABLR_CONSOLE_RUNS_PER_MINUTE
+        if runs is not None and runs > allowed:
+            raise QueryRefused(
+                f"You have run {allowed} queries in the last minute, the console's limit; "
+                "wait a minute and run this one again."
+            )
+        yield
+    finally:
+        cache.delete(key)
 
 
 def console_run(
@@ -176,41 +307,38 @@ def console_run(
     """
     if saved_query is None and not can_run_console(user, target):
         raise PermissionDenied("You may not query this database.")
-    limit = settings.PINSTABLR_CONSOLE_ROW_LIMIT
-    timeout = settings.PINSTABLR_CONSOLE_STATEMENT_TIMEOUT_SECONDS
-    outcome = ConsoleOutcome(status=QueryRun.Status.ERROR, limit=limit)
+    limits = console_limits()
+    outcome = ConsoleOutcome(status=QueryRun.Status.ERROR, limit=limits.rows)
     started = timezone.now()
     try:
-        statement = query_check(sql)
-        result = run_read_only(
-            console_connection(target),
-            statement,
-            timeout_seconds=timeout,
-            limit=limit,
-            hidden_tables=console_hidden_tables(),
-        )
+        statement = query_check(sql, target=target)
+        with _one_run_at_a_time(user), console_connection(target) as connection:
+            result = run_read_only(
+                connection, statement, limits=limits, classification=TARGET_SCHEMAS[target]
+            )
     except QueryRefused as error:
         outcome.status, outcome.message = QueryRun.Status.REFUSED, str(error)
     except StatementRefusedByDatabase as error:
         outcome.status = QueryRun.Status.REFUSED
-        outcome.message = f"The database refused to run this as a read-only query: {error}"
+        outcome.message = explain_refusal(target, str(error))
     except StatementTimeout:
         outcome.status = QueryRun.Status.TIMEOUT
         outcome.message = (
-            f"Stopped by the database after {timeout:g} seconds, the console's limit. "
-            "Narrow the date range, filter earlier or aggregate more, then try again; "
+            f"Stopped by the database after {limits.timeout_seconds:g} seconds, the console's "
+            "limit. Narrow the date range, filter earlier or aggregate more, then try again; "
             "scheduled reports have no such limit."
         )
-    except DatabaseError as error:
-        outcome.message = f"The database answered with an error: {error}"
     except Exception as error:  # the driver's own errors (syntax, unknown column) included
-        if not _is_driver_error(error):
+        if not isinstance(error, DatabaseError) and not _is_driver_error(error):
             raise
-        outcome.message = f"The database answered with an error: {_driver_message(error)}"
+        withheld, outcome.message = explain_error(target, _driver_message(error))
+        if withheld:
+            outcome.status = QueryRun.Status.REFUSED
     else:
         outcome.status = QueryRun.Status.TRUNCATED if result.truncated else QueryRun.Status.OK
         outcome.columns, outcome.rows = result.columns, result.rows
         outcome.truncated, outcome.duration_ms = result.truncated, result.duration_ms
+        outcome.cut_by_bytes, outcome.cells_cut = result.cut_by_bytes, result.cells_cut
     if not outcome.duration_ms:
         outcome.duration_ms = round((timezone.now() - started).total_seconds() * 1000)
     run = QueryRun.objects.create(

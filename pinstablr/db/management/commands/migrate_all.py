@@ -1,7 +1,8 @@
-"""``manage.py migrate_all``: migrate every writable database (primary, then experiments).
+"""``manage.py migrate_all``: migrate every writable database (primary, then experiments),
+then rebuild the query consoles' schemas of views for the new tables and columns.
 
-Replicas receive the primary's schema through replication; the router refuses to migrate
-them, so they are not listed here.
+Replicas receive the primary's schema, and the consoles' views and accounts, through
+replication; the router refuses to migrate them, so they are not listed here.
 """
 
 from pathlib import Path
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from pinstablr.db.config import EXPERIMENTS, PRIMARY
+from pinstablr.db.console_schema import console_databases
 
 
 class Command(BaseCommand):
@@ -23,6 +25,15 @@ class Command(BaseCommand):
             self.stdout.write(f"migrating {alias}")
             call_command(
                 "migrate", database=alias, interactive=False, verbosity=options["verbosity"]
+            )
+        consoles = console_databases()
+        if consoles and all(database.admin_url for database in consoles):
+            call_command("console_schema", "apply", stdout=self.stdout)
+        elif consoles:
+            self.stderr.write(
+                "console schemas not rebuilt: set DATABASE_ADMIN_URL and "
+                "DATABASE_EXPERIMENTS_ADMIN_URL, or run `manage.py console_schema apply` as "
+                "an administrator"
             )
 
 
