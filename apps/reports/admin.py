@@ -17,7 +17,7 @@ from guardian.admin import GuardedModelAdmin
 
 from .definitions import REGISTRY
 from .models import QueryRun, Report, ReportRun, SavedQuery
-from .permissions import reports_for_user, saved_queries_for_user
+from .permissions import can_view_sql, reports_for_user, saved_queries_for_user
 from .tasks import run_report_window
 
 
@@ -88,6 +88,17 @@ class SavedQueryAdmin(GuardedModelAdmin):
             return super().get_queryset(request)
         return saved_queries_for_user(request.user).select_related("owner")
 
+    def get_exclude(self, request: HttpRequest, obj: SavedQuery | None = None) -> Any:
+        # A query shared without its SQL stays so for staff too (owners always see theirs).
+        if obj is not None and not can_view_sql(request.user, obj):
+            return ["sql"]
+        return super().get_exclude(request, obj)
+
+
+def _may_see_run_sql(request: HttpRequest, run: QueryRun) -> bool:
+    """A run's SQL is the saved query's: shown to whoever may see that query's SQL."""
+    return run.saved_query is None or can_view_sql(request.user, run.saved_query)
+
 
 @admin.register(QueryRun)
 class QueryRunAdmin(admin.ModelAdmin):
@@ -95,10 +106,17 @@ class QueryRunAdmin(admin.ModelAdmin):
 
     list_display = ["started_at", "user", "target", "status", "duration_ms", "row_count"]
     list_filter = ["status", "target"]
-    search_fields = ["user__username", "sql", "error"]
+    # Not the SQL: a search would tell what a saved query shared without its SQL contains.
+    search_fields = ["user__username", "error"]
     date_hierarchy = "started_at"
     list_select_related = ["user"]
     readonly_fields = [field.name for field in QueryRun._meta.fields]
+
+    def get_fields(self, request: HttpRequest, obj: QueryRun | None = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not _may_see_run_sql(request, obj):
+            fields.remove("sql")
+        return fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

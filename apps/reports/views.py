@@ -23,6 +23,7 @@ from apps.accounts.models import User
 
 from .definitions import REGISTRY
 from .forms import ConsoleForm, ExportRangeForm, RangeForm, SavedQueryForm, ShareForm
+from .models import QueryRun
 from .permissions import (
     can_edit_saved_query,
     can_manage_saved_query,
@@ -42,7 +43,7 @@ from .selectors import (
     report_freshness,
     report_freshness_map,
 )
-from .services.console import console_run, console_targets
+from .services.console import ConsoleOutcome, console_run, console_targets
 from .services.queries import (
     saved_query_create,
     saved_query_delete,
@@ -156,6 +157,13 @@ def export_csv(request: HttpRequest, key: str) -> HttpResponse | StreamingHttpRe
     return response
 
 
+def console_status(outcome: ConsoleOutcome) -> int:
+    """400 for a statement the console would not run or the database rejected, else 200: the
+    page shows the reason either way, and the run is logged either way."""
+    failed = outcome.status in (QueryRun.Status.REFUSED, QueryRun.Status.ERROR)
+    return 400 if failed else 200
+
+
 def _console_choices(user: User) -> list[tuple[str, str]]:
     labels = console_targets()
     return [(target, labels[target]) for target in console_targets_for_user(user)]
@@ -197,6 +205,7 @@ def console(request: HttpRequest) -> HttpResponse:
             outcome = console_run(
                 user=user, target=form.cleaned_data["target"], sql=form.cleaned_data["sql"]
             )
+            status = console_status(outcome)
     return render(
         request,
         "reports/console.html",
@@ -241,6 +250,7 @@ def saved_query(request: HttpRequest, query_id: int) -> HttpResponse:
             "can_manage": can_manage_saved_query(user, query),
             "runs": query_runs_for(query=query) if can_manage_saved_query(user, query) else [],
         },
+        status=console_status(outcome) if outcome else 200,
     )
 
 

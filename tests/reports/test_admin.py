@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 from guardian.shortcuts import assign_perm
 
 from apps.reports.models import QueryRun
@@ -51,3 +52,40 @@ def test_staff_of_other_teams_cannot_open_the_reports_admin(client, team_member)
     client.force_login(ux)
     assert client.get(reverse("admin:reports_report_changelist")).status_code == 403
     assert client.get(reverse("admin:reports_queryrun_changelist")).status_code == 403
+
+
+def test_staff_see_a_shared_querys_sql_only_when_it_was_shared_with_it(client, team_member):
+    from apps.reports.services.queries import saved_query_share
+
+    staff = team_member(
+        "marketing", perms=("reports.view_savedquery", "reports.view_queryrun"), is_staff=True
+    )
+    hidden = SavedQueryFactory(sql="SELECT 'client-secret-name' AS client")
+    shown = SavedQueryFactory(sql="SELECT 'open-campaign' AS campaign")
+    saved_query_share(query=hidden, user=staff, with_sql=False)
+    saved_query_share(query=shown, user=staff, with_sql=True)
+    runs = [
+        QueryRun.objects.create(
+            user=query.owner,
+            saved_query=query,
+            target="reporting",
+            sql=query.sql,
+            status="ok",
+            started_at="2026-03-01T00:00:00Z",
+        )  # fmt: skip
+        for query in (hidden, shown)
+    ]
+    client.force_login(staff)
+    for query, visible in ((hidden, False), (shown, True)):
+        page = client.get(reverse("admin:reports_savedquery_change", args=[query.pk]))
+        assert page.status_code == 200
+        assert (escape(query.sql) in page.content.decode()) is visible
+    for run, visible in zip(runs, (False, True), strict=True):
+        page = client.get(reverse("admin:reports_queryrun_change", args=[run.pk]))
+        assert page.status_code == 200
+        assert (escape(run.sql) in page.content.decode()) is visible
+    # Nor can a search of the log tell what the hidden SQL says.
+    found = client.get(reverse("admin:reports_queryrun_changelist"), {"q": "client-secret"})
+    assert reverse("admin:reports_queryrun_change", args=[runs[0].pk]) not in found.content.decode()
+    everything = client.get(reverse("admin:reports_queryrun_changelist")).content.decode()
+    assert reverse("admin:reports_queryrun_change", args=[runs[0].pk]) in everything

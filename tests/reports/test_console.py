@@ -5,9 +5,13 @@ The same rules on the real MariaDB servers are in test_mariadb.py.
 
 from __future__ import annotations
 
+import threading
+from unittest import mock
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connections
+from django.urls import reverse
 
 from apps.photos.models import Photo
 from apps.reports.models import QueryRun
@@ -187,3 +191,96 @@ def test_ux_reads_the_experiments_database_read_only(team_member):
 def test_query_check_refuses_and_explains():
     with pytest.raises(QueryRefused, match="one statement"):
         query_check("SELECT 1; SELECT 2")
+
+
+def test_a_result_is_cut_at_the_byte_limit_and_long_values_at_the_cell_limit(analyst, settings):
+    settings.PINSTABLR_CONSOLE_MAX_BYTES = 10_000
+    settings.PINSTABLR_CONSOLE_MAX_CELL_CHARS = 100
+    PhotoFactory.create_batch(5)
+    wide = (
+        "SELECT a.id, printf('%.2000c', 'x') AS wide "
+        "FROM photos_photo a, photos_photo b, photos_photo c"
+    )
+    outcome = console_run(user=analyst, target="reporting", sql=wide)
+    assert outcome.status == "truncated"
+    assert outcome.cut_by_bytes
+    # 100 characters kept of each 2,000: about 100 of the 125 rows fit in 10,000 bytes.
+    assert 80 <= len(outcome.rows) < 125
+    assert all(len(row[1]) == 101 and row[1].endswith("…") for row in outcome.rows)
+    assert outcome.cells_cut == len(outcome.rows)
+
+
+def test_the_page_says_how_much_it_shows_and_why(client, analyst, settings):
+    settings.PINSTABLR_CONSOLE_MAX_BYTES = 1_000
+    PhotoFactory.create_batch(40)
+    client.force_login(analyst)
+    response = client.post(
+        reverse("reports:console"),
+        {"target": "reporting", "action": "run",
+         "sql": "SELECT printf('%.100c', 'y') FROM photos_photo"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert (
+        "of more rows</strong>: the console shows at most 1000\xa0bytes"
+        in response.content.decode()
+    )
+
+
+def test_a_refused_or_unreadable_query_is_a_400_and_still_logged(client, analyst):
+    client.force_login(analyst)
+    for sql in ("DELETE FROM photos_photo", "SELECT nope FROM photos_photo", "SELECT (((("):
+        response = client.post(
+            reverse("reports:console"), {"target": "reporting", "action": "run", "sql": sql}
+        )
+        assert response.status_code == 400, sql
+        assert 'role="alert"' in response.content.decode()
+    assert QueryRun.objects.filter(user=analyst).count() == 3
+
+
+def test_a_text_the_parser_cannot_read_is_refused_clearly(analyst, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("apps.reports.services.console.sqlparse.parse", fail)
+    outcome = console_run(user=analyst, target="reporting", sql="SELECT 1")
+    assert outcome.status == "refused"
+    assert "could not be read as SQL (RecursionError)" in outcome.message
+    assert QueryRun.objects.get().status == "refused"
+
+
+def test_runs_per_minute_are_limited_per_person(analyst, team_member, settings):
+    settings.PINSTABLR_CONSOLE_RUNS_PER_MINUTE = 3
+    assert [console_run(user=analyst, target="reporting", sql="SELECT 1").status
+            for _ in range(4)] == ["ok", "ok", "ok", "refused"]  # fmt: skip
+    assert "You have run 3 queries in the last minute" in QueryRun.objects.first().error
+    other = team_member("marketing")
+    assert console_run(user=other, target="reporting", sql="SELECT 1").ok
+
+
+def test_one_running_query_per_person(analyst, team_member, settings):
+    settings.PINSTABLR_CONSOLE_STATEMENT_TIMEOUT_SECONDS = 2
+    started, release = threading.Event(), threading.Event()
+    real = run_read_only
+
+    def slow(*args, **kwargs):
+        started.set()
+        release.wait(5)
+        return real(*args, **kwargs)
+
+    outcomes = []
+    with mock.patch("apps.reports.services.console.run_read_only", slow):
+        first = threading.Thread(
+            target=lambda: outcomes.append(
+                console_run(user=analyst, target="reporting", sql="SELECT 1")
+            )
+        )
+        first.start()
+        assert started.wait(5)
+        second = console_run(user=analyst, target="reporting", sql="SELECT 2")
+        release.set()
+        first.join(10)
+    assert second.status == "refused"
+    assert "You already have a query running" in second.message
+    assert outcomes[0].ok
+    # Once it has finished, the next one runs.
+    assert console_run(user=analyst, target="reporting", sql="SELECT 3").ok

@@ -81,6 +81,8 @@ class ConsoleOutcome:
     duration_ms: int = 0
     message: str = ""
     limit: int = 0
+    max_bytes: int = 0
+    max_cell_chars: int = 0
     run_id: int | None = None
 
     @property
@@ -308,7 +310,10 @@ def console_run(
     if saved_query is None and not can_run_console(user, target):
         raise PermissionDenied("You may not query this database.")
     limits = console_limits()
-    outcome = ConsoleOutcome(status=QueryRun.Status.ERROR, limit=limits.rows)
+    outcome = ConsoleOutcome(
+        status=QueryRun.Status.ERROR, limit=limits.rows, max_bytes=limits.bytes,
+        max_cell_chars=limits.cell_chars,
+    )  # fmt: skip
     started = timezone.now()
     try:
         statement = query_check(sql, target=target)
