@@ -199,12 +199,13 @@ def server_state(cursor: Any, plan: ConsoleSchemaPlan) -> dict[str, Any]:
         [plan.base],
     ):
         base_columns.setdefault(table, []).append(column)
-    definer = f"'{plan.console + VIEW_SUFFIX}'@'localhost'"
+    # mysql.columns_priv, not information_schema: an administrator without global privileges
+    # sees only its own grants there.
     definer_columns = _rows(
         cursor,
-        "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMN_PRIVILEGES "
-        "WHERE GRANTEE = %s AND TABLE_SCHEMA = %s",
-        [definer, plan.base],
+        "SELECT Table_name, Column_name FROM mysql.columns_priv "
+        "WHERE User = %s AND Host = 'localhost' AND Db = %s",
+        [plan.console + VIEW_SUFFIX, plan.base],
     )
     views = [
         name

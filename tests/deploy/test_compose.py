@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from pinstablr.db.classification import MAIN
+from pinstablr.db.console_schema import apply, console_access_problems, plan_for
 from pinstablr.settings.required import REQUIRED_VARIABLES, S3_VARIABLES
 from tests.deploy.tools import DEPLOY, REPO
 from tests.processes import load_local_script
@@ -375,6 +377,7 @@ def test_mariadb_init_scripts_set_up_accounts_and_gtid_replication(tmp_path, mon
         "PINSTABLR_DB_PASSWORD": "app 'quoted' \\ pass",
         "PINSTABLR_DB_RO_PASSWORD": "read-only-pass",
         "PINSTABLR_REPL_PASSWORD": "repl-pass",
+        "PINSTABLR_DB_ADMIN_PASSWORD": "admin 'pass'",
     }
     try:
         for name in names:
@@ -415,6 +418,23 @@ def check_accounts_and_replication(
         cursor = primary.cursor()
         cursor.execute("CREATE TABLE marker (id INT PRIMARY KEY)")
         cursor.execute("INSERT INTO marker VALUES (1)")
+        cursor.execute(
+            "CREATE TABLE accounts_user (id INT PRIMARY KEY, password VARCHAR(128), "
+            "email VARCHAR(254), date_joined DATETIME)"
+        )
+        cursor.execute("INSERT INTO accounts_user VALUES (1, 'hash', 'a@b.example', NOW())")
+    # The administrator account can build the console's schema of views, and no more.
+    plan = plan_for(
+        classification=MAIN, base="pinstablr",
+        consoles=[{"NAME": "pinstablr_console", "USER": "pinstablr_console", "PASSWORD": "c"}],
+    )  # fmt: skip
+    admin_password = passwords["PINSTABLR_DB_ADMIN_PASSWORD"]
+    with connect("primary", "pinstablr_admin", admin_password, "pinstablr") as admin:
+        apply(admin, plan)
+        with pytest.raises(MySQLdb.DatabaseError):
+            admin.cursor().execute("CREATE TABLE pinstablr.nope (id INT PRIMARY KEY)")
+    with connect("primary", "pinstablr", app_password, "pinstablr") as primary:
+        cursor = primary.cursor()
         cursor.execute("SELECT @@GLOBAL.gtid_binlog_pos")
         position = cursor.fetchone()[0]
     # The accounts themselves arrive by replication: wait as root for the whole log.
@@ -432,5 +452,13 @@ def check_accounts_and_replication(
         assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("Yes", "Yes")
         with pytest.raises(MySQLdb.DatabaseError):  # read-only account, read_only server
             cursor.execute("INSERT INTO marker VALUES (2)")
+    # The console account and its views arrived by replication; it reads reportable columns.
+    with connect("replica", "pinstablr_console", "c", "pinstablr_console") as console:
+        cursor = console.cursor()
+        cursor.execute("SELECT * FROM accounts_user")
+        assert [column[0] for column in cursor.description] == ["id", "date_joined"]
+        assert console_access_problems(cursor, MAIN, "pinstablr_console") == []
+        with pytest.raises(MySQLdb.DatabaseError):
+            cursor.execute("SELECT id FROM pinstablr.accounts_user")
     with connect("experiments", "pinstablr", app_password, "pinstablr_experiments") as experiments:
         experiments.cursor().execute("CREATE TABLE variant (id INT PRIMARY KEY)")
