@@ -247,3 +247,19 @@ def is_reportable(schema: str, table: str, column: str) -> bool:
     """Whether the consoles may read ``column`` of ``table`` in ``schema``."""
     classified = table_for(schema, table)
     return classified is not None and column in classified.reportable
+
+
+def markdown_table() -> str:
+    """The classification as the table in ``docs/security.md`` (a test keeps them equal)."""
+    lines = [
+        "| table | database | class | reportable columns | why |",
+        "|---|---|---|---|---|",
+    ]
+    for key, table in sorted(TABLES.items(), key=lambda item: (item[1].schema, item[0])):
+        special = ", ".join(f"{column}: {cls}" for column, cls in table.columns.items())
+        data_class = f"{table.default} ({special})" if special else str(table.default)
+        reportable = ", ".join(table.reportable) or "none"
+        lines.append(
+            f"| {table_name(key)} | {table.schema} | {data_class} | {reportable} | {table.why} |"
+        )
+    return "\n".join(lines)
