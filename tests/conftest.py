@@ -16,6 +16,23 @@ pytest_plugins = ["tests.topology", "tests.browser.harness"]
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The photo storages too (their locations are read when settings load): no test writes
+    # into the working copy's var/.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "originals": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "allow_overwrite": True},
+        },
+        "renditions": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": tmp_path / "media" / "r",
+                "base_url": "/media/r/",
+                "allow_overwrite": True,
+            },
+        },
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ from tests.permission_rows import Row
 
 pytestmark = pytest.mark.django_db(databases=["default", "experiments"])
 
-APPS_WITH_ROWS = ["pinstablr", "reports", "experiments"]
+APPS_WITH_ROWS = ["pinstablr", "photos", "reports", "experiments"]
 
 # Routes anyone may GET (or, for the token endpoint and logout, POST): pages and API reads.
 PUBLIC = {

@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -18,10 +19,12 @@ from rest_framework.views import APIView
 from apps.common.cached_views import (
     CachedListMixin,
     cached_json,
+    json_response,
     viewer_key,
     viewer_versions,
     warm_response,
 )
+from apps.common.hotcache import get_or_compute
 from apps.common.pagination import HottestFirstCursorPagination, OldestFirstCursorPagination
 from apps.common.requests import signed_in_user
 
@@ -42,11 +45,13 @@ from .services import photo_create, photo_delete
 from .services.engagement import (
     comment_create,
     comment_delete,
+    photo_count_view,
     photo_like,
     photo_set_caption,
     photo_unlike,
 )
 from .services.moderation import REASON_MAX, photo_hide, photo_restore
+from .services.upload import TooManyPending
 from .validation import UploadRejected, megabytes
 
 # Multipart framing around the file: a body this much over the file limit is still fine.
@@ -61,7 +66,7 @@ class RenditionOutputSerializer(serializers.ModelSerializer):
         fields = ["width", "height", "format", "bytes", "url"]
 
     def get_url(self, rendition: Rendition) -> str:
-        return storage.renditions().url(rendition.storage_key)
+        return storage.rendition_url(rendition.photo, rendition)  # the photo: prefetched
 
 
 class PhotoOutputSerializer(serializers.ModelSerializer):
@@ -93,7 +98,15 @@ def declared_length(request: Request) -> int:
         return 0
 
 
-def rejected(error: UploadRejected) -> ValidationError:
+class TooManyPendingUploads(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_pending_uploads"
+
+
+def rejected(error: UploadRejected) -> APIException:
+    """400 with the reason for a bad file; 429 when the owner's queue is full."""
+    if isinstance(error, TooManyPending):
+        return TooManyPendingUploads(error.message, code=error.code)
     return ValidationError({"image": [error.message]}, code=error.code)
 
 
@@ -103,7 +116,9 @@ class PhotoListCreateApi(CachedListMixin, generics.ListAPIView):
     Upload: multipart ``image`` and optional ``caption``.
 
     201 with the photo, status ``pending`` until the image workers have made its renditions;
-    200 with the existing photo when the same user uploads the same file again.
+    200 with the existing photo when the same user uploads the same file again; 400 with the
+    reason for a file that is refused; 429 (code ``too_many_pending_uploads``) while the user
+    has ``PINSTABLR_UPLOAD_MAX_PENDING_PER_USER`` photos waiting to be processed.
     """
 
     serializer_class = PhotoOutputSerializer
@@ -186,22 +201,43 @@ class PhotoDetailApi(APIView):
         warm = warm_response(request, f"photo:{photo_id}:anon", [f"photo:{photo_id}"])
         if warm is None:
             return super().dispatch(request, *args, **kwargs)
-        counters.add(photo_id, "view_count")
+        # Signed-out readers' entries exist only for visible photos (a 404 is not cached).
+        photo_count_view(photo_id=photo_id, viewer=counters.viewer_of(request))
         return warm
 
     @extend_schema(responses={200: PhotoOutputSerializer})
     def get(self, request: Request, photo_id: int) -> HttpResponse:
-        counters.add(photo_id, "view_count")
-        return cached_json(
-            f"photo:{photo_id}:{viewer_key(request)}",
-            lambda: self.representation(request, photo_id),
-            versions=[f"photo:{photo_id}", *viewer_versions(request)],
-            timeout=300,
-        )
+        """The photo; a view is counted only for a photo everyone may see."""
+        if not request.user.is_authenticated:  # the entry the warm path above reads
+            response = cached_json(
+                f"photo:{photo_id}:anon",
+                lambda: self.representation(request, photo_id),
+                versions=[f"photo:{photo_id}"],
+                timeout=300,
+            )
+            visible = True  # a signed-out reader is shown nothing else
+        else:
+            # The owner and the moderators also see hidden (and the owner pending) photos:
+            # their entries say whether the photo was visible to everyone when built (a key
+            # of its own: entries of the plain JSON were kept under the old one).
+            visible, content = get_or_compute(
+                f"photo:{photo_id}:{viewer_key(request)}:visibility",
+                lambda: self.rendered_with_visibility(request, photo_id),
+                versions=[f"photo:{photo_id}", *viewer_versions(request)],
+                timeout=300,
+            )
+            response = json_response(content)
+        if visible:
+            photo_count_view(photo_id=photo_id, viewer=counters.viewer_of(request))
+        return response
 
     def representation(self, request: Request, photo_id: int) -> dict:
         photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
         return PhotoOutputSerializer(photo).data
+
+    def rendered_with_visibility(self, request: Request, photo_id: int) -> tuple[bool, bytes]:
+        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+        return photo.is_visible, JSONRenderer().render(PhotoOutputSerializer(photo).data)
 
     @extend_schema(request=CaptionSerializer, responses={200: PhotoOutputSerializer})
     def patch(self, request: Request, photo_id: int) -> Response:

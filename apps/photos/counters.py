@@ -5,6 +5,12 @@ would queue them all on one row lock of the primary. Instead each increment is o
 HINCRBY, and ``flush`` (every few seconds, from beat) adds the sums to the rows. A flush
 that fails puts its sums back, so nothing is lost. Without Redis (the embedded defaults)
 increments go straight to the database.
+
+A view counts once per client (signed-in account, or address as our proxies saw it) and photo
+in each ``PINSTABLR_VIEW_WINDOW_SECONDS``: a reload, or a script fetching a photo in a loop,
+adds nothing more. With Redis the "seen" mark and the increment are one script, one round
+trip; while Redis is down views are not counted at all, since nothing could tell a repeat
+from a first view and every one would be a write on the primary.
 """
 
 from __future__ import annotations
@@ -12,12 +18,17 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from redis.exceptions import RedisError
+from rest_framework.request import Request
 
 from apps.common.hotcache import bump
 from apps.common.redis import redis_client
+from apps.common.requests import client_address
 from pinstablr.db.config import PRIMARY
 
 from .models import Photo
@@ -41,6 +52,41 @@ def add(photo_id: int, field: str, amount: int = 1) -> None:
         except RedisError:  # Redis down: count in the database instead
             logger.warning("counter %s for photo %s written directly", field, photo_id)
     Photo.objects.filter(pk=photo_id).update(**{field: F(field) + amount})
+
+
+# Marks the (photo, client) pair seen for the window, and counts the view only if it was not.
+VIEW_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+  return 1
+end
+return 0
+"""
+
+
+def viewer_of(request: HttpRequest | Request) -> str:
+    """Who a view is counted for: the signed-in account, else the client's address."""
+    if request.user.is_authenticated:
+        return f"u{request.user.pk}"
+    return f"a{client_address(request)}"
+
+
+def add_view(photo_id: int, client: str) -> bool:
+    """Count a view of a photo by ``client``, unless it was counted in the current window."""
+    seen = f"pinstablr:viewed:{photo_id}:{client}"
+    window = settings.PINSTABLR_VIEW_WINDOW_SECONDS
+    redis = redis_client()
+    if redis is None:
+        if not cache.add(seen, 1, window):
+            return False
+        Photo.objects.filter(pk=photo_id).update(view_count=F("view_count") + 1)
+        return True
+    try:
+        script = redis.register_script(VIEW_ONCE)
+        return bool(script(keys=[seen, _hash("view_count")], args=[window, str(photo_id)]))
+    except RedisError:
+        logger.warning("view of photo %s not counted: Redis is unavailable", photo_id)
+        return False
 
 
 def pending(photo_id: int, field: str) -> int:

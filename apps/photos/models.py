@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 
@@ -11,6 +13,11 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
     def visible(self) -> "PhotoQuerySet":
         """What everyone may see: ready and not hidden by a moderator."""
         return self.ready().filter(hidden_at__isnull=True)
+
+
+def new_file_token() -> str:
+    """A photo's folder in the renditions storage: unguessable, and new on every restore."""
+    return secrets.token_hex(16)
 
 
 class Tag(models.Model):
@@ -45,6 +52,9 @@ class Photo(TimeStampedModel):
     # The original with every metadata block removed: what later pipeline versions read.
     original_key = models.CharField(max_length=200, blank=True)
     original_bytes = models.PositiveBigIntegerField(default=0)
+    # The folder its public renditions are in (storage.rendition_key): random, so a photo's
+    # files are its own, and replaced when a hidden photo is restored (services/files.py).
+    file_token = models.CharField(max_length=32, default=new_file_token)
     # Upright size (EXIF orientation applied), known from the header at upload time.
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
@@ -80,6 +90,11 @@ class Photo(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"photo {self.pk} by {self.owner_id} ({self.status})"
+
+    @property
+    def is_visible(self) -> bool:
+        """What everyone may see (``PhotoQuerySet.visible``): ready and not hidden."""
+        return self.status == self.Status.READY and self.hidden_at is None
 
 
 class Rendition(models.Model):

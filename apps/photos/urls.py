@@ -12,4 +12,5 @@ urlpatterns = [
     path("p/<int:photo_id>/moderate/", views.photo_moderate, name="moderate"),
     path("t/<str:name>/", views.tag_page, name="tag"),
     path("search/", views.search, name="search"),
+    path("media/hidden/<int:photo_id>/<path:key>", views.hidden_rendition_file, name="hidden-file"),
 ]

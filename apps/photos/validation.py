@@ -1,9 +1,15 @@
 """Upload checks in the web process: cheap, by content, with reasons a person can act on.
 
 The web process never resizes. It reads the header (type from the bytes against an
-allow-list, dimensions), checks bytes and pixels against the limits, and decodes the pixel
-data once to reject truncated or corrupt files: JPEGs at 1/8 scale, which still reads every
-byte of the compressed data for a fraction of the cost.
+allow-list, dimensions), checks bytes and pixels against the limits, and checks the pixel
+data once to reject truncated or corrupt files, within a memory budget of its own: JPEGs are
+decoded at 1/8 scale (which still reads every byte of the compressed data for a fraction of
+the cost), other images are decoded only up to ``PINSTABLR_UPLOAD_WEB_DECODE_MAX_PIXELS``.
+Above it a PNG is checked as a stream without its pixels in memory (pngcheck.py), and the
+other formats are left to the image workers, which decode them with the memory they are
+sized for and mark a photo that fails ``failed`` with the reason. A lossless file compresses
+flat colour about 1000:1, so without the budget a 150 KB PNG of 7000x7000 pixels cost the
+web process 190 MB.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
 from .imaging import open_image, orientation_of, upright_size
+from .pngcheck import check_png
 
 ALLOWED_EXTENSIONS = frozenset(
     {"jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "heic", "heif", "avif"}
@@ -93,9 +100,9 @@ def probe_upload(upload: IO[bytes], *, size: int) -> ProbedUpload:
     image = _open_checked(data)
     with image:
         image_format, size_in_header = image.format or "", image.size
-        # Decode before reading EXIF: for some formats reading EXIF decodes the pixels and
+        # Check before reading EXIF: for some formats reading EXIF decodes the pixels and
         # would swallow the error that must reject the file.
-        _decode_checked(image)
+        _check_pixel_data(image, data)
         width, height = upright_size(size_in_header, orientation_of(image))
     return ProbedUpload(
         data=data, sha256=hashlib.sha256(data).hexdigest(), format=image_format,
@@ -133,14 +140,22 @@ def _open_checked(data: bytes) -> Image.Image:
     return image
 
 
-def _decode_checked(image: Image.Image) -> None:
+def _check_pixel_data(image: Image.Image, data: bytes) -> None:
+    """Reject truncated or corrupt pixel data, within the web process's decode budget."""
     try:
         if image.format in ("JPEG", "MPO"):
             image.draft("RGB", (max(1, image.size[0] // 8), max(1, image.size[1] // 8)))
-        image.load()
+            image.load()
+        elif image.size[0] * image.size[1] <= settings.PINSTABLR_UPLOAD_WEB_DECODE_MAX_PIXELS:
+            image.load()
+        elif image.format == "PNG":
+            # Pillow reads an eXIf chunk that follows the image data only by decoding the
+            # image: hand it the chunk (or its absence) so reading the orientation does not.
+            image.info.setdefault("exif", check_png(data) or b"")
+        # Other formats over the budget: the image workers decode them.
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise _too_large() from error
-    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as error:  # BrokenPng too
         raise UploadRejected(
             "corrupt_image",
             "The image is damaged or incomplete and cannot be read. Try exporting it again.",

@@ -1,4 +1,5 @@
-"""Pages about photos, and rendition files for the filesystem storage.
+"""Pages about photos, and rendition files: visible photos' for the filesystem storage, hidden
+photos' for their owner and the moderators.
 
 Pages render the first page of a list on the server (fast first paint, works without JS);
 the JS client continues from the API URL the page hands it.
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +27,7 @@ from apps.common.pagination import HottestFirstCursorPagination
 from apps.common.paging import first_page
 
 from . import counters, storage
+from .models import Photo
 from .permissions import can_moderate
 from .selectors import (
     comment_list,
@@ -35,24 +38,46 @@ from .selectors import (
     photo_list,
     tag_search,
 )
-from .services.engagement import comment_create, photo_like, photo_unlike
+from .services.engagement import comment_create, photo_count_view, photo_like, photo_unlike
 from .services.moderation import photo_hide, photo_restore
 
-KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|webp|avif)$")
+# A rendition's key: in its photo's folder, or (made before photos had folders) not.
+KEY = re.compile(r"^[0-9a-f]{2}/(?:[0-9a-f]{32}/)?[0-9a-f]{64}\.(jpg|webp|avif)$")
+
+
+def _file_response(files: Storage, path: str, cache_control: str) -> FileResponse:
+    response = FileResponse(files.open(path, "rb"), content_type=mimetypes.guess_type(path)[0])
+    response["Cache-Control"] = cache_control
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @require_GET
 def rendition_file(request: HttpRequest, key: str) -> FileResponse:
-    """An immutable rendition: cached for a year by browsers and CDNs, never sniffed."""
+    """A visible photo's rendition (filesystem storage): immutable, cached for a year by
+    browsers and ``s-maxage`` by shared caches, never sniffed. A hidden or deleted photo's
+    files are no longer in this storage: 404."""
     if not KEY.match(key) or not storage.renditions().exists(key):
         raise Http404("No such file.")
-    response = FileResponse(
-        storage.renditions().open(key, "rb"), content_type=mimetypes.guess_type(key)[0]
-    )
-    response["Cache-Control"] = settings.RENDITION_CACHE_CONTROL
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return _file_response(storage.renditions(), key, settings.RENDITION_CACHE_CONTROL)
+
+
+@require_GET
+def hidden_rendition_file(request: HttpRequest, photo_id: int, key: str) -> FileResponse:
+    """A hidden photo's rendition, from the private storage, for its owner and the
+    moderators only (404 for everyone else): checked on every request, kept by no cache."""
+    if not KEY.match(key):
+        raise Http404("No such file.")
+    photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+    hidden = storage.hidden_key(photo.pk, key)
+    if (
+        photo.hidden_at is None
+        or key not in {rendition.storage_key for rendition in photo.renditions.all()}
+        or not storage.originals().exists(hidden)
+    ):
+        raise Http404("No such file.")
+    return _file_response(storage.originals(), hidden, "private, no-store")
 
 
 @cached_anonymous_page(lambda: ["photos"])
@@ -86,13 +111,27 @@ def tag_page(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def photo_page(request: HttpRequest, photo_id: int) -> HttpResponse:
-    counters.add(photo_id, "view_count")
-    return photo_page_content(request, photo_id)
+    """A photo's page: a 404 for a photo the viewer may not see, which counts no view."""
+    if request.user.is_authenticated:
+        photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+        response = photo_page_content(request, photo)
+        visible = photo.is_visible  # not its owner's or a moderator's look at a hidden one
+    else:
+        # Signed-out visitors are shown only visible photos, from the cache or not.
+        response = anonymous_photo_page(request, photo_id)
+        visible = True
+    if visible:
+        photo_count_view(photo_id=photo_id, viewer=counters.viewer_of(request))
+    return response
 
 
 @cached_anonymous_page(lambda photo_id: [f"photo:{photo_id}"], timeout=300)
-def photo_page_content(request: HttpRequest, photo_id: int) -> HttpResponse:
+def anonymous_photo_page(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
+    return photo_page_content(request, photo)
+
+
+def photo_page_content(request: HttpRequest, photo: Photo) -> HttpResponse:
     comments = list(comment_list(photo=photo)[:200])
     context = {"photo": photo, "comments": comments, "can_moderate": can_moderate(request.user)}
     return render(request, "photos/photo.html", context)

@@ -170,7 +170,13 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
 PINSTABLR_MEDIA_STORAGE = env.str("PINSTABLR_MEDIA_STORAGE", default="filesystem")
-RENDITION_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# A rendition never changes, so browsers keep it a year; shared caches (a CDN) only
+# s-maxage seconds, so a hidden or deleted photo's files, gone from the storage at once, leave
+# a CDN nobody purged within that time (apps/photos/services/files.py, docs/runbook.md).
+PINSTABLR_RENDITION_SHARED_MAX_AGE = env.int("PINSTABLR_RENDITION_SHARED_MAX_AGE", default=600)
+RENDITION_CACHE_CONTROL = (
+    f"public, max-age=31536000, s-maxage={PINSTABLR_RENDITION_SHARED_MAX_AGE}, immutable"
+)
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -226,6 +232,16 @@ if PINSTABLR_MEDIA_STORAGE == "s3":
 
 PINSTABLR_UPLOAD_MAX_BYTES = env.int("PINSTABLR_UPLOAD_MAX_BYTES", default=25 * 1000 * 1000)
 PINSTABLR_UPLOAD_MAX_PIXELS = env.int("PINSTABLR_UPLOAD_MAX_PIXELS", default=50 * 1000 * 1000)
+# The web process decodes an upload whole (to turn away corrupt files) only up to this many
+# pixels: decoding costs up to ~15 bytes a pixel (WebP), so 4 MP stays under ~64 MB per
+# upload. Larger PNGs are checked as a stream, other formats by the image workers; JPEGs are
+# always checked at 1/8 scale (apps/photos/validation.py).
+PINSTABLR_UPLOAD_WEB_DECODE_MAX_PIXELS = env.int(
+    "PINSTABLR_UPLOAD_WEB_DECODE_MAX_PIXELS", default=4 * 1000 * 1000
+)
+# Photos a user may have waiting for the image workers (pending or processing); the next
+# upload is refused with 429 until some are done.
+PINSTABLR_UPLOAD_MAX_PENDING_PER_USER = env.int("PINSTABLR_UPLOAD_MAX_PENDING_PER_USER", default=20)
 # Larger uploads spool to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -264,6 +280,8 @@ CACHES = with_cache_metrics(CACHES)
 PINSTABLR_ANONYMOUS_MICROCACHE_SECONDS = env.float(
     "PINSTABLR_ANONYMOUS_MICROCACHE_SECONDS", default=1.0
 )
+# A photo's view counts once per client (account, or address) in this many seconds.
+PINSTABLR_VIEW_WINDOW_SECONDS = env.int("PINSTABLR_VIEW_WINDOW_SECONDS", default=30 * 60)
 
 # --- Celery ----------------------------------------------------------------------------
 

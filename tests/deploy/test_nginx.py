@@ -31,6 +31,8 @@ UPSTREAM_CONF = DEPLOY / "nginx" / "upstream.conf"
 LISTEN = "listen 80 default_server;"
 UPLOAD_MAX_BYTES_DEFAULT = 25 * 1000 * 1000
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Renditions: a year in browsers, PINSTABLR_RENDITION_SHARED_MAX_AGE (600 s) in shared caches.
+RENDITION = "public, max-age=31536000, s-maxage=600, immutable"
 
 
 def nginx_binary() -> str:
@@ -129,9 +131,13 @@ class Upstream:
 
 def web_app(method: str, path: str) -> tuple[int, dict[str, str]]:
     """Answers like the app would for the paths the tests use."""
-    if path == "/media/r/missing.webp":
+    if path in ("/media/r/missing.webp", "/media/hidden/1/missing.webp"):
         return 404, {}
-    if path.startswith(("/media/r/", "/static/")):
+    if path.startswith("/media/r/"):
+        return 200, {"Cache-Control": RENDITION, "X-Content-Type-Options": "nosniff"}
+    if path.startswith("/media/hidden/"):  # as if the app forgot to forbid caching
+        return 200, {"Cache-Control": "public, max-age=60"}
+    if path.startswith("/static/"):
         return 200, {"Cache-Control": "max-age=60", "X-Content-Type-Options": "nosniff"}
     if path == "/readyz":
         return 503, {}
@@ -280,16 +286,33 @@ def test_request_id_and_forwarded_headers(start_upstream, start_balancer):
     assert f"rid={request_id}" in balancer.access_log.read_text()
 
 
-def test_renditions_are_immutable_and_never_sniffed(start_upstream, start_balancer):
+def test_renditions_keep_the_apps_cache_header_and_are_never_sniffed(
+    start_upstream, start_balancer
+):
+    from django.conf import settings
+
+    assert settings.RENDITION_CACHE_CONTROL == RENDITION  # the stand-in answers as the app
     balancer = start_balancer([start_upstream(web_app)])
     found = balancer.request("GET", "/media/r/ab/abcdef.webp")
     assert found.status == 200
-    assert found.headers.get_all("Cache-Control") == [IMMUTABLE]
+    assert found.headers.get_all("Cache-Control") == [RENDITION]
     assert found.headers.get_all("X-Content-Type-Options") == ["nosniff"]
     absent = balancer.request("GET", "/media/r/missing.webp")
     assert absent.status == 404
     assert absent.headers.get("Cache-Control") is None  # a 404 is not cached for a year
     assert absent.headers.get_all("X-Content-Type-Options") == ["nosniff"]
+
+
+def test_a_hidden_photos_files_are_never_cached_on_the_way(start_upstream, start_balancer):
+    balancer = start_balancer([start_upstream(web_app)])
+    for path, status in [
+        ("/media/hidden/1/ab/abcdef.webp", 200),
+        ("/media/hidden/1/missing.webp", 404),
+    ]:
+        response = balancer.request("GET", path)
+        assert response.status == status
+        assert response.headers.get_all("Cache-Control") == ["private, no-store"]
+        assert response.headers.get_all("X-Content-Type-Options") == ["nosniff"]
 
 
 def test_hashed_static_files_are_cached_for_a_year(start_upstream, start_balancer):

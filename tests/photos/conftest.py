@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,6 +10,7 @@ import pytest
 from kombu import Connection
 
 from pinstablr.celery import app
+from tests.services import free_port, missing
 
 SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared"
 
@@ -62,3 +66,42 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not here (../shared is beside the repo in CI)")
     return path
+
+
+@pytest.fixture
+def own_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A Redis server of this test's own, so it can be stopped and started."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("redis-server is not installed")
+    port = free_port()
+    command = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        import redis
+
+        while True:
+            try:
+                redis.Redis(port=port).ping()
+                return process
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+
+    process = start()
+    state = {"process": process, "start": start}
+    yield f"redis://127.0.0.1:{port}/0", state
+    state["process"].kill()
+    state["process"].wait()

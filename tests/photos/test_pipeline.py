@@ -171,13 +171,18 @@ def test_deleting_a_photo_removes_its_files_but_not_files_another_photo_uses(
     data = samples.jpeg((900, 700))
     mine = process(create(data), django_capture_on_commit_callbacks)
     theirs = process(create(data), django_capture_on_commit_callbacks)
-    files = stored_files(photo_storages["renditions"]) + stored_files(photo_storages["originals"])
+    originals = stored_files(photo_storages["originals"])
+    assert len(originals) == 1, "the same upload is stored once"
 
+    def files_of(photo: Photo) -> list:
+        keys = photo.renditions.values_list("storage_key", flat=True)
+        return sorted(photo_storages["renditions"] / key for key in keys)
+
+    theirs_files = files_of(theirs)
+    assert not set(files_of(mine)) & set(theirs_files), "each photo's renditions are its own"
     photo_delete(photo=mine)
-    assert (
-        stored_files(photo_storages["renditions"]) + stored_files(photo_storages["originals"])
-        == files
-    )
+    assert stored_files(photo_storages["renditions"]) == theirs_files
+    assert stored_files(photo_storages["originals"]) == originals
 
     photo_delete(photo=theirs)
     assert stored_files(photo_storages["renditions"]) == []

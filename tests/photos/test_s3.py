@@ -10,11 +10,13 @@ import boto3
 import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from apps.photos import storage
-from apps.photos.models import Photo
+from apps.photos.models import Photo, Rendition
 from apps.photos.services import photo_create, photo_delete, photo_process
-from tests.factories import UserFactory
+from apps.photos.services.moderation import photo_hide, photo_restore
+from tests.factories import UserFactory, team_member
 from tests.processes import REPO, load_local_script
 from tests.services import missing
 
@@ -108,7 +110,7 @@ def test_upload_renditions_and_delete_round_trip_through_s3(
     served = requests.get(storage.renditions().url(rendition.storage_key), timeout=10)
     assert served.status_code == 200
     assert served.headers["Content-Type"] == "image/webp"
-    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, s-maxage=600, immutable"
     assert samples.SCRIPT not in served.content
     anonymous = requests.get(
         f"{s3_storages['AWS_S3_ENDPOINT_URL']}/{s3_storages['AWS_STORAGE_BUCKET_NAME']}/"
@@ -119,3 +121,57 @@ def test_upload_renditions_and_delete_round_trip_through_s3(
 
     photo_delete(photo=photo)
     assert bucket_keys(s3_storages) == []
+
+
+def test_a_hidden_photos_objects_404_at_once_and_come_back_under_new_keys_on_restore(
+    s3_storages, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    data = samples.jpeg((900, 600))
+    upload = SimpleUploadedFile("photo.jpg", data)
+    photo, _ = photo_create(owner=UserFactory(), upload=upload, size=len(data), name="photo.jpg")
+    with capture(execute=True):
+        photo_process(photo_id=photo.pk)
+    photo.refresh_from_db()
+    # Signed URLs, as without PINSTABLR_RENDITIONS_DOMAIN: each works on its own for days.
+    before = [storage.renditions().url(key) for key in rendition_keys(photo)]
+    assert {requests.get(url, timeout=10).status_code for url in before} == {200}
+
+    moderator = team_member("ops")
+    with capture(execute=True):
+        photo_hide(photo=photo, moderator=moderator, reason="Copyright claim")
+    assert {requests.get(url, timeout=10).status_code for url in before} == {404}
+    prefix = s3_storages["prefix"]
+    public = [key for key in bucket_keys(s3_storages) if key.startswith(f"{prefix}/r/")]
+    assert public == [], "nothing of the hidden photo is left under the public prefix"
+    owner = Client()
+    owner.force_login(photo.owner)
+    photo.refresh_from_db()
+    for rendition in photo.renditions.all():
+        response = owner.get(storage.rendition_url(photo, rendition))
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "private, no-store"
+        assert b"".join(response.streaming_content) == private_copy(rendition)
+    assert Client().get(storage.rendition_url(photo, rendition)).status_code == 404
+
+    with capture(execute=True):
+        photo_restore(photo=photo, moderator=moderator)
+    after = [storage.renditions().url(key) for key in rendition_keys(photo)]
+    assert {requests.get(url, timeout=10).status_code for url in after} == {200}
+    assert {requests.get(url, timeout=10).status_code for url in before} == {404}
+    assert not any("/hidden/" in key for key in bucket_keys(s3_storages)), "private copies gone"
+
+    photo_delete(photo=Photo.objects.get(pk=photo.pk))
+    assert {requests.get(url, timeout=10).status_code for url in after} == {404}
+    assert bucket_keys(s3_storages) == []
+
+
+def rendition_keys(photo: Photo) -> list[str]:
+    return sorted(Rendition.objects.filter(photo=photo).values_list("storage_key", flat=True))
+
+
+def private_copy(rendition: Rendition) -> bytes:
+    """The hidden copy's bytes, read with the app's own credentials."""
+    return storage.read(
+        storage.originals(), storage.hidden_key(rendition.photo_id, rendition.storage_key)
+    )

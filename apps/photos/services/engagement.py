@@ -1,4 +1,4 @@
-"""Likes, comments and caption edits."""
+"""Views, likes, comments and caption edits."""
 
 from __future__ import annotations
 
@@ -29,6 +29,15 @@ def photo_sync_tags(*, photo: Photo) -> None:
     names = tags_in(photo.caption)
     Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
     photo.tags.set(Tag.objects.using(PRIMARY).filter(name__in=names))
+
+
+def photo_count_view(*, photo_id: int, viewer: str) -> bool:
+    """Count a view by ``viewer`` (``counters.viewer_of``) once per window; False if counted.
+
+    Only a photo shown as everyone sees it counts: callers call this after the visibility
+    check, never for a hidden or pending photo (a 404 for strangers; its owner's own look).
+    """
+    return counters.add_view(photo_id, viewer)
 
 
 def photo_like(*, user: User, photo: Photo) -> bool:

@@ -12,7 +12,8 @@ from pinstablr.db.config import PRIMARY
 
 from .. import imaging, storage
 from ..models import Photo, Rendition
-from .upload import enqueue_processing
+from .files import photo_files_withdraw
+from .upload import enqueue_processing, upload_drop_unused
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +61,7 @@ def photo_process(*, photo_id: int) -> None:
     except imaging.CorruptImage as error:
         _fail(photo, str(error))
         return
-    for encoded in rendered.renditions:
-        storage.put(
-            storage.renditions(), storage.rendition_key(encoded.data, encoded.format), encoded.data
-        )
+    _store_renditions(photo, rendered.renditions)
     master_key = storage.original_key(photo.sha256, extension)
     storage.put(storage.originals(), master_key, master)
     with transaction.atomic(using=PRIMARY):
@@ -77,29 +75,34 @@ def photo_process(*, photo_id: int) -> None:
         )  # fmt: skip
         bump("photos", f"photo:{photo.pk}")
     if photo.upload_key and photo.upload_key != master_key:
-        transaction.on_commit(lambda: _drop_upload(photo.upload_key, photo.sha256), using=PRIMARY)
+        transaction.on_commit(lambda: upload_drop_unused(key=photo.upload_key), using=PRIMARY)
     transaction.on_commit(lambda: enqueue_avif(photo.pk), using=PRIMARY)
 
 
+def _store_renditions(photo: Photo, encoded: list[imaging.Encoded]) -> None:
+    for item in encoded:
+        key = storage.rendition_key(photo.file_token, item.data, item.format)
+        storage.put(storage.renditions(), key, item.data)
+
+
 def _replace_renditions(photo: Photo, encoded: list[imaging.Encoded], *, formats: set[str]) -> None:
+    """New rows for these formats, in the caller's transaction; files made while the photo
+    was hidden go to the private storage with the others."""
+    current = Photo.objects.select_for_update().get(pk=photo.pk)  # in line with hide/restore
     Rendition.objects.filter(photo=photo, format__in=formats).delete()
-    Rendition.objects.bulk_create(
+    rows = Rendition.objects.bulk_create(
         Rendition(
             photo=photo,
             width=item.width,
             height=item.height,
             format=item.format,
-            storage_key=storage.rendition_key(item.data, item.format),
+            storage_key=storage.rendition_key(photo.file_token, item.data, item.format),
             bytes=len(item.data),
         )
         for item in encoded
     )
-
-
-def _drop_upload(key: str, sha256: str) -> None:
-    """The raw upload is no longer needed once no pending photo of these bytes needs it."""
-    if not Photo.objects.using(PRIMARY).filter(upload_key=key).exists():
-        storage.delete_quietly(storage.originals(), key)
+    if current.hidden_at is not None:
+        photo_files_withdraw(photo=current, keys=[row.storage_key for row in rows])
 
 
 def enqueue_avif(photo_id: int) -> None:
@@ -122,8 +125,7 @@ def photo_encode_avif(*, photo_id: int) -> None:
     except imaging.CorruptImage:
         logger.exception("AVIF renditions of photo %s failed", photo_id)
         return
-    for encoded in rendered.renditions:
-        storage.put(storage.renditions(), storage.rendition_key(encoded.data, "avif"), encoded.data)
+    _store_renditions(photo, rendered.renditions)
     with transaction.atomic(using=PRIMARY):
         if Photo.objects.select_for_update().filter(pk=photo_id).exists():
             _replace_renditions(photo, rendered.renditions, formats={"avif"})

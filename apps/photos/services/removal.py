@@ -10,10 +10,13 @@ from pinstablr.db.config import PRIMARY
 
 from .. import storage
 from ..models import Photo, Rendition
+from .files import photo_files_forget
 
 
 def photo_delete(*, photo: Photo) -> None:
-    """Delete a photo and every stored object no other photo still uses."""
+    """Delete a photo and every stored object no other photo still uses; its files answer
+    404 from then on, from the public storage and (hidden) from the private one."""
+    photo_id = photo.pk
     keys = list(photo.renditions.values_list("storage_key", flat=True))
     originals = [key for key in (photo.upload_key, photo.original_key) if key]
     with transaction.atomic(using=PRIMARY):
@@ -30,3 +33,4 @@ def photo_delete(*, photo: Photo) -> None:
         in_use = Photo.objects.using(PRIMARY).filter(Q(original_key=key) | Q(upload_key=key))
         if not in_use.exists():
             storage.delete_quietly(storage.originals(), key)
+    photo_files_forget(photo_id=photo_id, keys=keys)  # copies kept while it was hidden

@@ -48,19 +48,18 @@ def picture(photo: Photo, sizes: str = "(min-width: 64rem) 30rem, 100vw", eager:
     by_format: dict[str, list] = {}
     for rendition in photo.renditions.all():  # prefetched by the selectors
         by_format.setdefault(rendition.format, []).append(rendition)
-    renditions = storage.renditions()
     sources = [
         {
             "type": mime,
             "srcset": ", ".join(
-                f"{renditions.url(r.storage_key)} {r.width}w" for r in by_format[fmt]
+                f"{storage.rendition_url(photo, r)} {r.width}w" for r in by_format[fmt]
             ),
         }
         for fmt, mime in FORMAT_ORDER
         if by_format.get(fmt)
     ]
     jpegs = by_format.get("jpeg", [])
-    fallback = renditions.url(jpegs[min(1, len(jpegs) - 1)].storage_key) if jpegs else ""
+    fallback = storage.rendition_url(photo, jpegs[min(1, len(jpegs) - 1)]) if jpegs else ""
     return {
         "photo": photo,
         "sources": sources,
