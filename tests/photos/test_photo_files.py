@@ -213,3 +213,22 @@ def test_photos_hidden_before_files_followed_visibility_are_withdrawn_by_a_comma
     call_command("withdraw_hidden_files")
     assert statuses(Client(), public) == {404}
     assert statuses(signed_in(photo.owner), api_urls(api_client(photo.owner), photo)) == {200}
+
+
+def test_renditions_replaced_by_a_new_pipeline_version_stop_being_served(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    from apps.photos import imaging
+
+    capture = django_capture_on_commit_callbacks
+    photo = ready_photo(capture)
+    before = api_urls(api_client(), photo)
+    monkeypatch.setattr(imaging, "JPEG_OPTIONS", {**imaging.JPEG_OPTIONS, "quality": 60})
+    monkeypatch.setattr(imaging, "WEBP_OPTIONS", {**imaging.WEBP_OPTIONS, "quality": 60})
+    Photo.objects.filter(pk=photo.pk).update(pipeline_version=0)
+    with capture(execute=True):
+        photo_process(photo_id=photo.pk)  # what reprocess_photos queues
+    after = api_urls(api_client(), photo)
+    assert not set(after) & set(before), "other bytes, other keys"
+    assert statuses(Client(), after) == {200}
+    assert statuses(Client(), before) == {404}, "old renditions do not linger at old URLs"

@@ -85,25 +85,20 @@ def photo_files_publish(*, photo: Photo) -> None:
     photo.file_token = token
     Photo.objects.filter(pk=photo.pk).update(file_token=token)
     transaction.on_commit(
-        lambda: _forget(photo.pk, old_keys, public_too=True), using=PRIMARY, robust=True
+        lambda: photo_files_drop(photo_id=photo.pk, keys=old_keys), using=PRIMARY, robust=True
     )
 
 
-def photo_files_forget(*, photo_id: int, keys: Iterable[str]) -> None:
-    """Delete the private copies of a deleted photo's files (its public ones are deleted with
-    the photo)."""
-    _forget(photo_id, keys, public_too=False)
-
-
-def _forget(photo_id: int, keys: Iterable[str], *, public_too: bool) -> None:
+def photo_files_drop(*, photo_id: int, keys: Iterable[str]) -> None:
+    """Delete rendition files none of the photo's rows use any more (replaced, restored
+    elsewhere, or the photo deleted): their private copies, and the public files unless a
+    rendition of another photo uses them."""
     keys = list(keys)
-    private = storage.originals()
     for key in keys:
-        storage.delete_quietly(private, storage.hidden_key(photo_id, key))
-    if public_too:
-        shared = _used_elsewhere(photo_id, keys, hidden_too=True)
-        for key in set(keys) - shared:
-            storage.delete_quietly(storage.renditions(), key)
+        storage.delete_quietly(storage.originals(), storage.hidden_key(photo_id, key))
+    shared = _used_elsewhere(photo_id, keys, hidden_too=True)
+    for key in set(keys) - shared:
+        storage.delete_quietly(storage.renditions(), key)
 
 
 def photos_withdraw_hidden_files() -> int:

@@ -12,7 +12,7 @@ from pinstablr.db.config import PRIMARY
 
 from .. import imaging, storage
 from ..models import Photo, Rendition
-from .files import photo_files_withdraw
+from .files import photo_files_drop, photo_files_withdraw
 from .upload import enqueue_processing, upload_drop_unused
 
 logger = logging.getLogger(__name__)
@@ -88,8 +88,12 @@ def _store_renditions(photo: Photo, encoded: list[imaging.Encoded]) -> None:
 def _replace_renditions(photo: Photo, encoded: list[imaging.Encoded], *, formats: set[str]) -> None:
     """New rows for these formats, in the caller's transaction; files made while the photo
     was hidden go to the private storage with the others."""
-    current = Photo.objects.select_for_update().get(pk=photo.pk)  # in line with hide/restore
-    Rendition.objects.filter(photo=photo, format__in=formats).delete()
+    current = Photo.objects.select_for_update().filter(pk=photo.pk).first()  # as hide/restore
+    if current is None:
+        return  # deleted meanwhile
+    replaced = Rendition.objects.filter(photo=photo, format__in=formats)
+    old_keys = set(replaced.values_list("storage_key", flat=True))
+    replaced.delete()
     rows = Rendition.objects.bulk_create(
         Rendition(
             photo=photo,
@@ -101,8 +105,16 @@ def _replace_renditions(photo: Photo, encoded: list[imaging.Encoded], *, formats
         )
         for item in encoded
     )
+    new_keys = {row.storage_key for row in rows}
     if current.hidden_at is not None:
-        photo_files_withdraw(photo=current, keys=[row.storage_key for row in rows])
+        photo_files_withdraw(photo=current, keys=new_keys)
+    # Files of renditions made before (another pipeline version) would stay reachable at
+    # URLs once published, hidden photo or not: they go once the new rows are committed.
+    stale = old_keys - new_keys
+    if stale:
+        transaction.on_commit(
+            lambda: photo_files_drop(photo_id=photo.pk, keys=stale), using=PRIMARY, robust=True
+        )
 
 
 def enqueue_avif(photo_id: int) -> None:

@@ -9,8 +9,8 @@ from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
 from .. import storage
-from ..models import Photo, Rendition
-from .files import photo_files_forget
+from ..models import Photo
+from .files import photo_files_drop
 
 
 def photo_delete(*, photo: Photo) -> None:
@@ -22,15 +22,8 @@ def photo_delete(*, photo: Photo) -> None:
     with transaction.atomic(using=PRIMARY):
         bump("photos", f"photo:{photo.pk}")
         photo.delete()
-    shared_renditions = set(
-        Rendition.objects.using(PRIMARY)
-        .filter(storage_key__in=keys)
-        .values_list("storage_key", flat=True)
-    )
-    for key in set(keys) - shared_renditions:
-        storage.delete_quietly(storage.renditions(), key)
+    photo_files_drop(photo_id=photo_id, keys=keys)
     for key in originals:
         in_use = Photo.objects.using(PRIMARY).filter(Q(original_key=key) | Q(upload_key=key))
         if not in_use.exists():
             storage.delete_quietly(storage.originals(), key)
-    photo_files_forget(photo_id=photo_id, keys=keys)  # copies kept while it was hidden
