@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.apps import apps
 
@@ -177,3 +180,13 @@ def test_the_access_check_reports_every_excess():
         "reads accounts_user.email, which is not reportable",
         "reads pinstablr.accounts_user.password outside the console schema",
     ]
+
+
+def test_docs_security_shows_the_classification_as_it_is():
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "security.md").read_text()
+    shown = re.search(r"<!-- classification:start.*?-->\n(.*?)\n<!-- classification:end", docs,
+                      flags=re.DOTALL)  # fmt: skip
+    assert shown, "docs/security.md lost its classification markers"
+    assert shown.group(1) == classification.markdown_table(), (
+        "docs/security.md is out of date: paste in classification.markdown_table()"
+    )
