@@ -13,6 +13,7 @@ from typing import Any
 import environ
 from kombu import Queue
 
+from pinstablr.content_policy import content_security_policy, rendition_image_sources
 from pinstablr.db.config import build_databases, replica_aliases, sqlite_read_only_url
 from pinstablr.observability.instrument import with_cache_metrics, with_query_metrics
 from pinstablr.observability.logs import logging_config
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "guardian",
     "django_celery_beat",
     "pinstablr.db",
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "pinstablr.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (pinstablr/content_policy.py).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outermost database middleware: it owns the per-request routing state.
     "pinstablr.db.middleware.ReadRoutingMiddleware",
@@ -398,6 +402,11 @@ REST_FRAMEWORK = {
     # Every endpoint is closed unless it says otherwise.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "apps.common.schema.PinstablrAutoSchema",
+    # JSON, and DRF's HTML view for browsers (without its inline <style>).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "apps.common.renderers.BrowsableAPIRenderer",
+    ],
     "EXCEPTION_HANDLER": "apps.common.api_errors.api_exception_handler",
     # Trust X-Forwarded-For only as far as our own proxies (nginx, the load balancer) add
     # to it; 0 means the socket's address. Otherwise anyone could dodge the throttles.
@@ -421,6 +430,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from our own static files: no third-party CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge image from validator.swagger.io: it would send our schema's URL there.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
@@ -429,6 +440,17 @@ SPECTACULAR_SETTINGS = {
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from our own files, images also from the renditions' S3 or CDN
+# host; no page may be framed (pinstablr/content_policy.py says why).
+CONTENT_SECURITY_POLICY = content_security_policy(
+    image_sources=rendition_image_sources(
+        media_storage=PINSTABLR_MEDIA_STORAGE,
+        renditions_domain=env.str("PINSTABLR_RENDITIONS_DOMAIN", default=""),
+        endpoint_url=env.str("AWS_S3_ENDPOINT_URL", default=""),
+        bucket=env.str("AWS_STORAGE_BUCKET_NAME", default=""),
+        region=env.str("AWS_S3_REGION_NAME", default="us-east-1"),
+    )
+)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the JS client reads it to send the header
 

@@ -1,10 +1,12 @@
 // Progressive enhancement: each page works without JS; this wires up what it finds.
 import { applyExperiments, trackConversions } from "./experiments.js";
 import { infiniteScroll } from "./feed.js";
+import { paint } from "./paint.js";
 import { commentForm, followForm, likeButton } from "./photo.js";
 import { uploader } from "./upload.js";
 
 const ENHANCERS = [
+  ["[data-paint]", paint],
   ["[data-infinite]", infiniteScroll],
   ["[data-like-form]", likeButton],
   ["[data-comment-form]", commentForm],

@@ -52,7 +52,7 @@ def test_a_photo_page_shows_every_format_a_placeholder_and_a_linked_caption(clie
     assert 'type="image/jpeg"' in html
     assert " 256w" in html
     assert "data:image/png;base64," in html
-    assert "background-color: #a0b0c0" in html
+    assert 'data-color="#a0b0c0"' in html
     assert '<a href="/t/sunrise/" class="tag">#Sunrise</a>' in html
     assert '<a href="/u/ada/">@ada</a>' in html
     assert "<script>alert" not in html
