@@ -1,16 +1,18 @@
-import secrets
-
 from django.db import migrations, models
+from django.db.models import CharField, Value
+from django.db.models.functions import MD5, Cast, Concat, Random
 
 import apps.photos.models
 
 
 def give_each_photo_its_own_token(apps, schema_editor):
-    """One random folder per existing photo (AddField's default would give them all one)."""
+    """One folder per existing photo (AddField's default would give them all the same one),
+    in one statement. Their renditions keep the keys they have; new ones go in the folder,
+    and a restore moves a photo's files to a folder named by secrets.token_hex."""
     Photo = apps.get_model("photos", "Photo")
     db = schema_editor.connection.alias
-    for photo_id in Photo.objects.using(db).values_list("pk", flat=True).iterator():
-        Photo.objects.using(db).filter(pk=photo_id).update(file_token=secrets.token_hex(16))
+    salted_id = Concat(Cast("pk", CharField()), Value(":"), Cast(Random(), CharField()))
+    Photo.objects.using(db).update(file_token=MD5(salted_id))
 
 
 class Migration(migrations.Migration):

@@ -106,7 +106,7 @@ def photos_withdraw_hidden_files() -> int:
     before files followed visibility, or whose hide was cut short); the number checked."""
     hidden = Photo.objects.using(PRIMARY).filter(hidden_at__isnull=False)
     count = 0
-    for photo_id in hidden.values_list("pk", flat=True).iterator():
+    for photo_id in list(hidden.values_list("pk", flat=True)):  # ids only: a small list
         with transaction.atomic(using=PRIMARY):
             photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
             if photo is not None and photo.hidden_at is not None:
