@@ -72,7 +72,7 @@ def test_staff_see_a_shared_querys_sql_only_when_it_was_shared_with_it(client, t
             sql=query.sql,
             status="ok",
             started_at="2026-03-01T00:00:00Z",
-        )  # fmt: skip
+        )
         for query in (hidden, shown)
     ]
     client.force_login(staff)
