@@ -56,7 +56,13 @@ def _config(url: str, *, read_only: bool) -> dict[str, Any]:
         )
     elif config["ENGINE"] == "django.db.backends.sqlite3":
         # Several processes (web, worker) share the file: wait for a lock instead of failing.
-        config.setdefault("OPTIONS", {}).setdefault("timeout", 20)
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("timeout", 20)
+        if not read_only:
+            # A transaction that reads then writes (a row lock, then an insert) must take the
+            # write lock when it begins: SQLite cannot wait to upgrade a read lock, and fails
+            # at once with "database is locked" if another writer got there first.
+            options.setdefault("transaction_mode", "IMMEDIATE")
     config.setdefault("CONN_MAX_AGE", 0)
     config["CONN_HEALTH_CHECKS"] = True
     config["ATOMIC_REQUESTS"] = False

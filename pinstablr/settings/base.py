@@ -14,7 +14,12 @@ import environ
 from kombu import Queue
 
 from pinstablr.content_policy import content_security_policy, rendition_image_sources
-from pinstablr.db.config import build_databases, replica_aliases, sqlite_read_only_url
+from pinstablr.db.config import (
+    build_console_databases,
+    build_databases,
+    replica_aliases,
+    sqlite_read_only_url,
+)
 from pinstablr.observability.instrument import with_cache_metrics, with_query_metrics
 from pinstablr.observability.logs import logging_config
 
@@ -376,14 +381,27 @@ PINSTABLR_CONSOLE_STATEMENT_TIMEOUT_SECONDS = env.float(
 )
 # Rows shown per console run; "showing 1,000 of more" when there were more.
 PINSTABLR_CONSOLE_ROW_LIMIT = env.int("PINSTABLR_CONSOLE_ROW_LIMIT", default=1000)
-# Tables the console refuses: credentials and personal data.
-PINSTABLR_CONSOLE_HIDDEN_TABLES = env.list(
-    "PINSTABLR_CONSOLE_HIDDEN_TABLES",
-    default=["accounts_user", "django_session", "accounts_apitoken", "django_admin_log"],
+# What one console run may fetch and show: a result past either bound is cut ("showing N of
+# more"), and a single value is cut at the cell limit.
+PINSTABLR_CONSOLE_MAX_BYTES = env.int("PINSTABLR_CONSOLE_MAX_BYTES", default=2_000_000)
+PINSTABLR_CONSOLE_MAX_CELL_CHARS = env.int("PINSTABLR_CONSOLE_MAX_CELL_CHARS", default=2000)
+# Console runs per person per minute (one at a time in any case).
+PINSTABLR_CONSOLE_RUNS_PER_MINUTE = env.int("PINSTABLR_CONSOLE_RUNS_PER_MINUTE", default=20)
+# The consoles' own accounts, each reading a schema of views that holds only reportable
+# columns (pinstablr/db/classification.py, console_schema.py). On MariaDB a target without
+# its URL has no console; with the embedded SQLite files the console reads the target's file
+# read-only through views and an authorizer made from the same classification.
+PINSTABLR_CONSOLE_DATABASES = build_console_databases(
+    {
+        "reporting": env.str("PINSTABLR_CONSOLE_REPORTING_URL", default=""),
+        "experiments_read": env.str("PINSTABLR_CONSOLE_EXPERIMENTS_READ_URL", default=""),
+        "experiments": env.str("PINSTABLR_CONSOLE_EXPERIMENTS_URL", default=""),
+    }
 )
-# A SELECT-only account on the experiments database for the UX team's console; unset on
-# MariaDB means the console offers experiments_read only.
-PINSTABLR_CONSOLE_EXPERIMENTS_URL = env.str("PINSTABLR_CONSOLE_EXPERIMENTS_URL", default="")
+# Administrator accounts that may create users, grants and views: used only by
+# `manage.py console_schema apply` (and so by `migrate_all`) to build the consoles' schemas.
+DATABASE_ADMIN_URL = env.str("DATABASE_ADMIN_URL", default="")
+DATABASE_EXPERIMENTS_ADMIN_URL = env.str("DATABASE_EXPERIMENTS_ADMIN_URL", default="")
 # Each statement of a scheduled report is stopped after this long on the reporting replica.
 PINSTABLR_REPORT_STATEMENT_TIMEOUT_SECONDS = env.int(
     "PINSTABLR_REPORT_STATEMENT_TIMEOUT_SECONDS", default=300
