@@ -36,7 +36,6 @@ from .config import EXPERIMENTS, EXPERIMENTS_READ, PRIMARY, REPORTING
 VIEW_SUFFIX = "_views"
 # Access denied for the user, or to its database: the console is misconfigured, not down.
 ACCESS_DENIED_CODES = frozenset({1044, 1045, 1049})
-SYSTEM_SCHEMAS = frozenset({"information_schema"})
 
 
 @dataclass(frozen=True)
@@ -115,20 +114,25 @@ def console_databases() -> list[ConsoleDatabase]:
     return found
 
 
-def admin_connection(url: str) -> Any:
-    """A MariaDB connection as the administrator ``url`` names (no default database)."""
+def _connect(config: dict[str, Any], *, database: str = "") -> Any:
+    """A MariaDB connection from Django-style settings (``HOST``, ``PORT``, ``USER``, ...)."""
     import MySQLdb
 
-    config = environ.Env.db_url_config(url)
     return MySQLdb.connect(
         host=config.get("HOST") or "127.0.0.1",
         port=int(config.get("PORT") or 3306),
         user=config.get("USER") or "root",
         password=config.get("PASSWORD") or "",
+        database=database,
         charset="utf8mb4",
-        connect_timeout=5,
+        connect_timeout=config.get("OPTIONS", {}).get("connect_timeout", 5),
         autocommit=True,
     )
+
+
+def admin_connection(url: str) -> Any:
+    """A MariaDB connection as the administrator ``url`` names (no default database)."""
+    return _connect(environ.Env.db_url_config(url))
 
 
 def schema_sql(
@@ -280,20 +284,6 @@ def console_access_problems(cursor: Any, plan_classification: str, console: str)
     return problems
 
 
-def _reader_connection(config: dict[str, Any]) -> Any:
-    import MySQLdb
-
-    return MySQLdb.connect(
-        host=config.get("HOST") or "127.0.0.1",
-        port=int(config.get("PORT") or 3306),
-        user=config["USER"],
-        password=config.get("PASSWORD") or "",
-        database=config["NAME"],
-        charset="utf8mb4",
-        connect_timeout=config.get("OPTIONS", {}).get("connect_timeout", 2),
-    )
-
-
 def console_problems() -> list[tuple[str, str]]:
     """(target, problem) for every console account that can read more than it should; an
     empty list when every reachable MariaDB console is as classified (a server that is down
@@ -305,7 +295,7 @@ def console_problems() -> list[tuple[str, str]]:
         for target in database.targets:
             config = settings.PINSTABLR_CONSOLE_DATABASES[target]
             try:
-                connection = _reader_connection(config)
+                connection = _connect(config, database=config["NAME"])
             except MySQLdb.OperationalError as error:
                 if error.args and error.args[0] in ACCESS_DENIED_CODES:
                     problems.append((target, f"the console account cannot sign in: {error}"))
