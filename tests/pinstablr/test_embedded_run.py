@@ -69,6 +69,6 @@ def upload_and_wait_until_processed(url: str, token: str) -> dict:
         time.sleep(0.3)
     served = requests.get(url + photo["renditions"][0]["url"], timeout=10)
     assert served.status_code == 200
-    assert served.headers["Cache-Control"] == ("public, max-age=31536000, s-maxage=600, immutable")
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, s-maxage=600, immutable"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     return photo
