@@ -7,11 +7,12 @@ answers the next request (the database and the shared cache are all they have in
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import requests
 
-from tests.processes import manage
+from tests.processes import manage, start_gunicorn, stop
 from tests.topology import AppServer
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
@@ -86,3 +87,65 @@ def test_the_admin_login_locks_after_repeated_failures(app_server):
     )  # fmt: skip
     assert b"Too many failed attempts" in spoofed.content
     assert "sessionid" not in browser.cookies
+
+
+METRICS_TOKEN = "topology-metrics-token-for-the-test"
+
+
+@pytest.fixture(scope="module")
+def behind_proxy(migrated) -> Iterator[AppServer]:
+    """gunicorn as it runs behind nginx: one proxy of ours, a metrics token for the scraper."""
+    env = {**migrated, "PINSTABLR_NUM_PROXIES": "1", "PINSTABLR_METRICS_TOKEN": METRICS_TOKEN}
+    server, url = start_gunicorn(env)
+    yield AppServer(url=url, env=env, tokens={})
+    stop(server)
+
+
+def test_behind_the_proxy_a_stranger_locks_only_himself_out(behind_proxy):
+    username = create_user(behind_proxy)
+    url = behind_proxy.url + "/accounts/login/"
+    stranger, owner = requests.Session(), requests.Session()
+    stranger.headers["X-Forwarded-For"] = "203.0.113.7"
+    owner.headers["X-Forwarded-For"] = "198.51.100.9"
+    for _ in range(FAILURES_PER_USER):
+        assert (
+            page_post(stranger, url, {"username": username, "password": "guess"}).status_code == 200
+        )
+    locked = page_post(stranger, url, {"username": username, "password": PASSWORD})
+    assert b"Too many failed attempts" in locked.content
+    # Every request reaches gunicorn from the same loopback address, as from nginx: the
+    # owner is told apart by the address nginx saw, and signs in.
+    assert page_post(owner, url, {"username": username, "password": PASSWORD}).status_code == 302
+    # A stranger cannot pick the owner's address: the proxy appends the real one, last.
+    spoofer = requests.Session()
+    spoofer.headers["X-Forwarded-For"] = "198.51.100.9, 203.0.113.7"
+    spoofed = page_post(spoofer, url, {"username": username, "password": PASSWORD})
+    assert b"Too many failed attempts" in spoofed.content
+
+
+def test_readyz_tells_anyone_the_status_and_only_ops_the_checks(behind_proxy):
+    public = behind_proxy.get("/readyz")
+    assert public.status_code == 200
+    assert public.json() == {"status": "ok"}
+    scraper = behind_proxy.get("/readyz", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert scraper.json()["status"] == "ok"
+    assert {"primary", "replicas"} <= set(scraper.json()["checks"])
+    username = create_user(behind_proxy)
+    manage(
+        behind_proxy.env, "shell", "-c",
+        "from apps.accounts.models import User\nfrom tests.factories import team\n"
+        "from apps.teams.services import team_add_member\n"
+        f"team_add_member(team=team('ops'), user=User.objects.get(username={username!r}))\n",
+    )  # fmt: skip
+    ops = requests.Session()
+    page_post(
+        ops, behind_proxy.url + "/accounts/login/", {"username": username, "password": PASSWORD}
+    )
+    detail = ops.get(behind_proxy.url + "/readyz", timeout=15).json()
+    assert {"primary", "replicas", "cache", "broker"} <= set(detail["checks"])
+    stranger = requests.Session()
+    other = create_user(behind_proxy)
+    page_post(
+        stranger, behind_proxy.url + "/accounts/login/", {"username": other, "password": PASSWORD}
+    )
+    assert stranger.get(behind_proxy.url + "/readyz", timeout=15).json() == {"status": "ok"}
