@@ -286,7 +286,7 @@ def timed(function: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def generate(args: argparse.Namespace, share: float, seed: int, topology: Any) -> None:
-    from apps.reports.services.loadgen import generate_load_data
+    from apps.devdata.services import generate_load_data
 
     users = max(10, int((args.users or args.photos // 10) * share))
     started = time.monotonic()

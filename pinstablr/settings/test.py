@@ -7,6 +7,11 @@ SECRET_KEY = "test-only-key-not-secret"  # noqa: S105 - the test profile only
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Synthetic data for benchmarks and load tests (manage.py generate_load_data): never in
+# production, which does not install it.
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.devdata"]  # noqa: F405
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 

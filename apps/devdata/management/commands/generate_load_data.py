@@ -1,7 +1,8 @@
 """``manage.py generate_load_data --photos 1000000 --events 10000000``: data for benchmarks.
 
 Adds synthetic people, photos, likes, comments and follows spread over the last ``--days``
-days, straight to the primary in batches. Never run it against production.
+days, straight to the primary in batches. Only the dev and test settings install it (never
+run it against production).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.reports.services.loadgen import generate_load_data
+from apps.devdata.services import generate_load_data
 
 
 class Command(BaseCommand):
