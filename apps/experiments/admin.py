@@ -26,14 +26,12 @@ from pinstablr.db.config import PRIMARY
 from .forms import ExperimentForm, ForcedVariantForm, VariantForm, VariantFormSet
 from .models import Experiment, ExperimentResult, ForcedVariant, Variant
 from .permissions import (
-    VIEW,
     can_add_experiment,
     can_change_experiment,
     can_view_experiment,
-    experiment_get_for_user,
-    experiments_for_user,
-    teams_for_new_experiment,
+    may_see_experiments,
 )
+from .selectors import experiment_get_for_user, experiments_for_user, teams_for_new_experiment
 from .services import TRANSITIONS, experiment_clone, experiment_grant_team, experiment_transition
 
 # Group names for the list, read once per list page (groups live on ``default``).
@@ -159,17 +157,17 @@ class ExperimentAdmin(admin.ModelAdmin):
     always_readonly = ["status", "started_at", "stopped_at", "layer_offset"]
     locked_readonly = ["key", "salt", "layer"]
 
-    # --- permissions: all from apps.experiments.permissions ---------------------------
+    # --- permissions: from apps.experiments.permissions and .selectors ---------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Experiment]:
-        return experiments_for_user(request.user)
+        return experiments_for_user(user=request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and (request.user.is_superuser or request.user.has_perm(VIEW))
+        return may_see_experiments(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Experiment | None = None) -> bool:
         if obj is None:
-            return request.user.is_superuser or request.user.has_perm(VIEW)
+            return may_see_experiments(request.user)
         return can_view_experiment(request.user, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Experiment | None = None) -> bool:
@@ -226,7 +224,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None and "owning_team" in form.base_fields:
-            teams = teams_for_new_experiment(request.user)
+            teams = teams_for_new_experiment(user=request.user)
             form.base_fields["owning_team"].queryset = teams  # type: ignore[attr-defined]
             form.base_fields["owning_team"].initial = teams.first()
         return form
@@ -234,7 +232,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Experiment, form: Any, change: bool) -> None:
         if not change:
             team = form.cleaned_data["owning_team"]
-            if not teams_for_new_experiment(request.user).filter(pk=team.pk).exists():
+            if not teams_for_new_experiment(user=request.user).filter(pk=team.pk).exists():
                 raise PermissionDenied
             obj.owning_team_id = team.pk
             obj.created_by_id = request.user.pk
@@ -358,7 +356,7 @@ class ExperimentAdmin(admin.ModelAdmin):
         """The experiment if the user may see it: 403 without the UX view permission (as the
         admin's own pages answer), 404 for an id they may not see."""
         try:
-            return experiment_get_for_user(request.user, experiment_id=unquote(object_id))
+            return experiment_get_for_user(user=request.user, experiment_id=unquote(object_id))
         except Http404:
             if not self.has_view_permission(request):
                 raise PermissionDenied from None

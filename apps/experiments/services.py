@@ -20,7 +20,8 @@ from pinstablr.db.config import EXPERIMENTS, PRIMARY
 
 from .bucketing import BUCKETS
 from .models import Experiment, Variant
-from .permissions import can_add_experiment, can_change_experiment, teams_for_new_experiment
+from .permissions import can_add_experiment, can_change_experiment
+from .selectors import teams_for_new_experiment
 
 Status = Experiment.Status
 
@@ -221,7 +222,7 @@ def experiment_clone(*, experiment: Experiment, actor: Any) -> Experiment:
     """
     if not can_add_experiment(actor) and not actor.is_superuser:
         raise PermissionDenied("You cannot create experiments.")
-    teams = teams_for_new_experiment(actor)
+    teams = teams_for_new_experiment(user=actor)
     team = teams.filter(pk=experiment.owning_team_id).first() or teams.first()
     if team is None and actor.is_superuser:
         team = Group.objects.using(PRIMARY).filter(pk=experiment.owning_team_id).first()
@@ -270,7 +271,10 @@ def experiment_create(
 
     ``actor=None`` is the system itself (``load_site_experiments``): any team may own it.
     """
-    if actor is not None and not teams_for_new_experiment(actor).filter(pk=owning_team.pk).exists():
+    if (
+        actor is not None
+        and not teams_for_new_experiment(user=actor).filter(pk=owning_team.pk).exists()
+    ):
         raise PermissionDenied("Experiments belong to a team you are in that runs experiments.")
     variants_validate(variants)
     with transaction.atomic(using=EXPERIMENTS):

@@ -17,7 +17,8 @@ from guardian.admin import GuardedModelAdmin
 
 from .definitions import REGISTRY
 from .models import QueryRun, Report, ReportRun, SavedQuery
-from .permissions import can_view_sql, reports_for_user, saved_queries_for_user
+from .permissions import can_view_sql
+from .selectors import reports_for_user, saved_queries_for_user
 from .tasks import run_report_window
 
 
@@ -32,7 +33,7 @@ class ReportAdmin(GuardedModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         if not self.has_view_or_change_permission(request):
             return super().get_queryset(request)  # the admin answers 403 before any object
-        return reports_for_user(request.user)
+        return reports_for_user(user=request.user)
 
     @admin.action(description="Recompute the last 30 days (on the reports queue)")
     def recompute_last_30_days(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
@@ -65,7 +66,7 @@ class ReportRunAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportRun]:
         if not self.has_view_or_change_permission(request):
             return super().get_queryset(request)
-        visible = reports_for_user(request.user)
+        visible = reports_for_user(user=request.user)
         return super().get_queryset(request).filter(report__in=visible.values("pk"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -86,7 +87,7 @@ class SavedQueryAdmin(GuardedModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[SavedQuery]:
         if not self.has_view_or_change_permission(request):
             return super().get_queryset(request)
-        return saved_queries_for_user(request.user).select_related("owner")
+        return saved_queries_for_user(user=request.user).select_related("owner")
 
     def get_exclude(self, request: HttpRequest, obj: SavedQuery | None = None) -> Any:
         # A query shared without its SQL stays so for staff too (owners always see theirs).

@@ -1,9 +1,9 @@
 """Reports in the API: the reports a user may read and, for one, its stored daily rows.
 
-Permissions as everywhere (``permissions.py``): the team's model-level ``view_report`` to
-reach the endpoints, an object grant per report. The list is filtered through
-``reports_for_user``; a single report is checked by ``ObjectPermissionsWithView`` (404 for a
-report the user may not read).
+Permissions as everywhere (``permissions.py``, ``selectors.py``): the team's model-level
+``view_report`` to reach the endpoints, an object grant per report. The list is filtered
+through ``reports_for_user``; a single report is checked by ``ObjectPermissionsWithView``
+(404 for a report the user may not read).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from apps.common.api_permissions import ObjectPermissionsWithView
 from apps.common.pagination import NewestFirstCursorPagination
 
 from .models import Report, ReportRow
-from .permissions import reports_for_user
-from .selectors import report_freshness, report_rows
+from .selectors import report_freshness, report_rows, reports_for_user
 
 MAX_DAYS = 366
 
@@ -66,7 +65,7 @@ class ReportListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Report.objects.none()
-        return reports_for_user(self.request.user)
+        return reports_for_user(user=self.request.user)
 
 
 class ReportDetailApi(generics.GenericAPIView):

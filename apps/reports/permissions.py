@@ -1,6 +1,7 @@
 """Who may see which report and saved query, and who may use the query console.
 
-The one place that decides: pages, the admin and the services all ask here.
+The one place that decides: pages, the admin and the services all ask here (the lists of
+what a user may see are ``*_for_user`` selectors in ``selectors.py``, built on these rules).
 
 * A team's purpose gives its group model-level permissions (what the job allows); guardian
   object grants say *which* reports and saved queries. Both are needed: a global
@@ -22,14 +23,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
 from guardian.core import ObjectPermissionChecker
-from guardian.shortcuts import get_objects_for_user
 
-from pinstablr.db.config import PRIMARY
+from apps.common.users import is_active_user
 
-from .models import Report, SavedQuery
+from .models import SavedQuery
 
 CONSOLE_PERMISSIONS: dict[str, str] = {
     SavedQuery.Target.REPORTING: "reports.use_query_console",
@@ -38,58 +36,14 @@ CONSOLE_PERMISSIONS: dict[str, str] = {
 }
 
 
-def _active(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
-
-
-def reports_for_user(user: Any) -> QuerySet[Report]:
-    """Reports ``user`` may see, as one lazy query (no per-report permission checks)."""
-    if not _active(user):
-        return Report.objects.none()
-    if user.is_superuser:
-        return Report.objects.all()
-    if not user.has_perm("reports.view_report"):
-        return Report.objects.none()
-    # On the primary: the grants are joined in, and a revoked one must stop working at once.
-    return get_objects_for_user(
-        user, "reports.view_report", klass=Report.objects.using(PRIMARY), accept_global_perms=False
-    )
-
-
-def report_get_for_user(user: Any, *, key: str) -> Report:
-    """The report ``key`` if ``user`` may see it; 404 otherwise (also when it exists)."""
-    report = reports_for_user(user).filter(key=key).first()
-    if report is None:
-        raise Http404("No such report.")
-    return report
-
-
 def may_see_reports(user: Any) -> bool:
     """Whether the Reports section is for ``user`` at all (the model-level permission)."""
-    return _active(user) and (user.is_superuser or user.has_perm("reports.view_report"))
+    return is_active_user(user) and (user.is_superuser or user.has_perm("reports.view_report"))
 
 
-def saved_queries_for_user(user: Any) -> QuerySet[SavedQuery]:
-    """Saved queries ``user`` owns or that were shared with them (or their group)."""
-    if not _active(user):
-        return SavedQuery.objects.none()
-    if user.is_superuser:
-        return SavedQuery.objects.all()
-    if not user.has_perm("reports.view_savedquery"):
-        return SavedQuery.objects.none()
-    queries = SavedQuery.objects.using(PRIMARY)  # as for reports: never a stale grant
-    shared = get_objects_for_user(
-        user, "reports.view_savedquery", klass=queries, accept_global_perms=False
-    )
-    return queries.filter(Q(owner=user) | Q(pk__in=shared.values("pk")))
-
-
-def saved_query_get_for_user(user: Any, *, query_id: int) -> SavedQuery:
-    """The saved query if ``user`` may see it; 404 otherwise."""
-    query = saved_queries_for_user(user).select_related("owner").filter(pk=query_id).first()
-    if query is None:
-        raise Http404("No such saved query.")
-    return query
+def may_see_saved_queries(user: Any) -> bool:
+    """Whether saved queries are for ``user`` at all (the model-level permission)."""
+    return is_active_user(user) and (user.is_superuser or user.has_perm("reports.view_savedquery"))
 
 
 def _object_perm(user: Any, codename: str, query: SavedQuery) -> bool:
@@ -99,7 +53,7 @@ def _object_perm(user: Any, codename: str, query: SavedQuery) -> bool:
 
 def can_view_sql(user: Any, query: SavedQuery) -> bool:
     """Whether ``user`` sees the text of ``query`` (owners always do)."""
-    if not _active(user):
+    if not is_active_user(user):
         return False
     return (
         user.is_superuser
@@ -110,7 +64,7 @@ def can_view_sql(user: Any, query: SavedQuery) -> bool:
 
 def can_edit_saved_query(user: Any, query: SavedQuery) -> bool:
     """Whether ``user`` may change the title, description or SQL of ``query``."""
-    if not _active(user):
+    if not is_active_user(user):
         return False
     if user.is_superuser or query.owner_id == user.pk:
         return True
@@ -119,21 +73,16 @@ def can_edit_saved_query(user: Any, query: SavedQuery) -> bool:
 
 def can_manage_saved_query(user: Any, query: SavedQuery) -> bool:
     """Whether ``user`` may delete ``query`` or change who it is shared with."""
-    return _active(user) and (user.is_superuser or query.owner_id == user.pk)
+    return is_active_user(user) and (user.is_superuser or query.owner_id == user.pk)
 
 
 def can_run_console(user: Any, target: str) -> bool:
     """Whether ``user`` may write and run their own queries against ``target``."""
-    if not _active(user) or target not in CONSOLE_PERMISSIONS:
+    if not is_active_user(user) or target not in CONSOLE_PERMISSIONS:
         return False
     return bool(user.is_superuser or user.has_perm(CONSOLE_PERMISSIONS[target]))
 
 
-def console_targets_for_user(user: Any) -> list[str]:
-    """The console targets ``user`` may query, in a stable order."""
-    return [target for target in CONSOLE_PERMISSIONS if can_run_console(user, target)]
-
-
 def can_save_queries(user: Any) -> bool:
     """Whether ``user`` may keep console queries as saved queries."""
-    return _active(user) and (user.is_superuser or user.has_perm("reports.add_savedquery"))
+    return is_active_user(user) and (user.is_superuser or user.has_perm("reports.add_savedquery"))

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
+from guardian.shortcuts import get_objects_for_user
+
+from apps.common.users import is_active_user
+from pinstablr.db.config import PRIMARY
 
 from .definitions import REGISTRY, Column, Grain, Layout, ReportDefinition
 from .models import QueryRun, Report, ReportRow, ReportRun, SavedQuery
+from .permissions import CONSOLE_PERMISSIONS, can_run_console, may_see_reports
 
 PERIODS = (1, 7, 30)
 
@@ -248,3 +254,54 @@ def report_export_rows(
 def query_runs_for(*, query: SavedQuery, limit: int = 20) -> QuerySet[QueryRun]:
     """The latest runs of a saved query, newest first."""
     return QueryRun.objects.filter(saved_query=query).select_related("user")[:limit]
+
+
+# --- what a user may see (the rules are in permissions.py) ---------------------------------
+
+
+def reports_for_user(*, user: Any) -> QuerySet[Report]:
+    """Reports ``user`` may see, as one lazy query (no per-report permission checks)."""
+    if not may_see_reports(user):
+        return Report.objects.none()
+    if user.is_superuser:
+        return Report.objects.all()
+    # On the primary: the grants are joined in, and a revoked one must stop working at once.
+    return get_objects_for_user(
+        user, "reports.view_report", klass=Report.objects.using(PRIMARY), accept_global_perms=False
+    )
+
+
+def report_get_for_user(*, user: Any, key: str) -> Report:
+    """The report ``key`` if ``user`` may see it; 404 otherwise (also when it exists)."""
+    report = reports_for_user(user=user).filter(key=key).first()
+    if report is None:
+        raise Http404("No such report.")
+    return report
+
+
+def saved_queries_for_user(*, user: Any) -> QuerySet[SavedQuery]:
+    """Saved queries ``user`` owns or that were shared with them (or their group)."""
+    if not is_active_user(user):
+        return SavedQuery.objects.none()
+    if user.is_superuser:
+        return SavedQuery.objects.all()
+    if not user.has_perm("reports.view_savedquery"):
+        return SavedQuery.objects.none()
+    queries = SavedQuery.objects.using(PRIMARY)  # as for reports: never a stale grant
+    shared = get_objects_for_user(
+        user, "reports.view_savedquery", klass=queries, accept_global_perms=False
+    )
+    return queries.filter(Q(owner=user) | Q(pk__in=shared.values("pk")))
+
+
+def saved_query_get_for_user(*, user: Any, query_id: int) -> SavedQuery:
+    """The saved query if ``user`` may see it; 404 otherwise."""
+    query = saved_queries_for_user(user=user).select_related("owner").filter(pk=query_id).first()
+    if query is None:
+        raise Http404("No such saved query.")
+    return query
+
+
+def console_targets_for_user(*, user: Any) -> list[str]:
+    """The console targets ``user`` may query, in a stable order."""
+    return [target for target in CONSOLE_PERMISSIONS if can_run_console(user, target)]

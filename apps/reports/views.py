@@ -1,7 +1,8 @@
 """Reports pages for marketing: dashboards, CSV exports, the query console, saved queries.
 
-Permissions come from ``permissions.py`` only: 404 for a report or query the user may not
-see, 403 for an action on a visible one (or a section the user has no part in).
+Permissions come from ``permissions.py`` and the ``*_for_user`` selectors only: 404 for a
+report or query the user may not see, 403 for an action on a visible one (or a section the
+user has no part in).
 """
 
 from __future__ import annotations
@@ -29,19 +30,20 @@ from .permissions import (
     can_manage_saved_query,
     can_save_queries,
     can_view_sql,
-    console_targets_for_user,
     may_see_reports,
-    report_get_for_user,
-    reports_for_user,
-    saved_queries_for_user,
-    saved_query_get_for_user,
+    may_see_saved_queries,
 )
 from .selectors import (
+    console_targets_for_user,
     query_runs_for,
     report_dashboard,
     report_export_rows,
     report_freshness,
     report_freshness_map,
+    report_get_for_user,
+    reports_for_user,
+    saved_queries_for_user,
+    saved_query_get_for_user,
 )
 from .services.console import ConsoleOutcome, console_run, console_targets
 from .services.queries import (
@@ -60,7 +62,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _require_section(user: User) -> None:
-    if not (may_see_reports(user) or console_targets_for_user(user)):
+    if not (may_see_reports(user) or console_targets_for_user(user=user)):
         raise PermissionDenied("Reports are for the teams that use them.")
 
 
@@ -70,7 +72,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """Every report the user may see, with how current its data is."""
     user = _user(request)
     _require_section(user)
-    reports = list(reports_for_user(user))
+    reports = list(reports_for_user(user=user))
     freshness = report_freshness_map(reports=reports)
     return render(
         request,
@@ -78,8 +80,8 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "title": "Reports",
             "reports": [(report, freshness[report.pk]) for report in reports],
-            "console_targets": console_targets_for_user(user),
-            "may_see_queries": user.is_superuser or user.has_perm("reports.view_savedquery"),
+            "console_targets": console_targets_for_user(user=user),
+            "may_see_queries": may_see_saved_queries(user),
         },
     )
 
@@ -94,7 +96,7 @@ def _default_end(data_until: dt.date | None) -> dt.date:
 @require_GET
 def dashboard(request: HttpRequest, key: str) -> HttpResponse:
     """One report as a chart and a table over a date range, with how current it is."""
-    report = report_get_for_user(_user(request), key=key)
+    report = report_get_for_user(user=_user(request), key=key)
     freshness = report_freshness(report=report)
     form = RangeForm(request.GET, default_end=_default_end(freshness.data_until))
     context: dict[str, Any] = {"title": report.name, "report": report, "form": form}
@@ -131,7 +133,7 @@ def export_csv(request: HttpRequest, key: str) -> HttpResponse | StreamingHttpRe
     ``X-Row-Count`` announces the number of data rows, so a client can check it got them all;
     an error mid-way aborts the transfer instead of ending the file early.
     """
-    report = report_get_for_user(_user(request), key=key)
+    report = report_get_for_user(user=_user(request), key=key)
     freshness = report_freshness(report=report)
     form = ExportRangeForm(request.GET, default_end=_default_end(freshness.data_until))
     if not form.is_valid():
@@ -166,7 +168,7 @@ def console_status(outcome: ConsoleOutcome) -> int:
 
 def _console_choices(user: User) -> list[tuple[str, str]]:
     labels = console_targets()
-    return [(target, labels[target]) for target in console_targets_for_user(user)]
+    return [(target, labels[target]) for target in console_targets_for_user(user=user)]
 
 
 @login_required
@@ -220,9 +222,9 @@ def console(request: HttpRequest) -> HttpResponse:
 def saved_queries(request: HttpRequest) -> HttpResponse:
     """Saved queries the user owns or that were shared with them."""
     user = _user(request)
-    if not (user.is_superuser or user.has_perm("reports.view_savedquery")):
+    if not may_see_saved_queries(user):
         raise PermissionDenied("Saved queries are for the teams that use them.")
-    queries = saved_queries_for_user(user).select_related("owner")
+    queries = saved_queries_for_user(user=user).select_related("owner")
     return render(
         request, "reports/saved_queries.html", {"title": "Saved queries", "queries": queries}
     )
@@ -234,7 +236,7 @@ def saved_query(request: HttpRequest, query_id: int) -> HttpResponse:
     """A saved query: its description, its SQL when the user may see it, and its results
     (POST runs it: runs cost the replica, so a page view never does)."""
     user = _user(request)
-    query = saved_query_get_for_user(user, query_id=query_id)
+    query = saved_query_get_for_user(user=user, query_id=query_id)
     outcome = None
     if request.method == "POST":
         outcome = console_run(user=user, target=query.target, sql=query.sql, saved_query=query)
@@ -258,7 +260,7 @@ def saved_query(request: HttpRequest, query_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def saved_query_edit(request: HttpRequest, query_id: int) -> HttpResponse:
     user = _user(request)
-    query = saved_query_get_for_user(user, query_id=query_id)
+    query = saved_query_get_for_user(user=user, query_id=query_id)
     if not can_edit_saved_query(user, query):
         raise PermissionDenied("Only the owner changes this query.")
     form = SavedQueryForm(request.POST or None, instance=query)
@@ -287,7 +289,7 @@ def saved_query_edit(request: HttpRequest, query_id: int) -> HttpResponse:
 @require_POST
 def saved_query_remove(request: HttpRequest, query_id: int) -> HttpResponse:
     user = _user(request)
-    query = saved_query_get_for_user(user, query_id=query_id)
+    query = saved_query_get_for_user(user=user, query_id=query_id)
     if not can_manage_saved_query(user, query):
         raise PermissionDenied("Only the owner deletes this query.")
     saved_query_delete(query=query)
@@ -300,7 +302,7 @@ def saved_query_remove(request: HttpRequest, query_id: int) -> HttpResponse:
 def saved_query_sharing(request: HttpRequest, query_id: int) -> HttpResponse:
     """Who sees the query's results (and SQL): share with a group or a person, or take back."""
     user = _user(request)
-    query = saved_query_get_for_user(user, query_id=query_id)
+    query = saved_query_get_for_user(user=user, query_id=query_id)
     if not can_manage_saved_query(user, query):
         raise PermissionDenied("Only the owner shares this query.")
     form = ShareForm(None, owner=query.owner)

@@ -7,11 +7,8 @@ from django.contrib.auth.models import Group, Permission
 from django.http import Http404
 from guardian.shortcuts import assign_perm
 
-from apps.experiments.permissions import (
-    can_change_experiment,
-    experiment_get_for_user,
-    experiments_for_user,
-)
+from apps.experiments.permissions import can_change_experiment
+from apps.experiments.selectors import experiment_get_for_user, experiments_for_user
 from apps.experiments.services import _on_primary
 from tests.experiments.factories import ExperimentFactory
 from tests.experiments.roles import member, ux_team
@@ -25,7 +22,7 @@ def test_ux_members_see_every_experiment_and_change_only_their_teams():
     me = member(mine)
     own = ExperimentFactory(owning_team_id=mine.pk)
     other = ExperimentFactory(owning_team_id=theirs.pk)
-    assert set(experiments_for_user(me)) == {own, other}
+    assert set(experiments_for_user(user=me)) == {own, other}
     assert can_change_experiment(me, own) is True
     assert can_change_experiment(me, other) is False
 
@@ -35,10 +32,10 @@ def test_superusers_change_everything_and_strangers_see_nothing():
     admin = UserFactory(is_superuser=True, is_staff=True)
     assert can_change_experiment(admin, experiment)
     stranger = UserFactory()
-    assert list(experiments_for_user(stranger)) == []
+    assert list(experiments_for_user(user=stranger)) == []
     assert not can_change_experiment(stranger, experiment)
     with pytest.raises(Http404):
-        experiment_get_for_user(stranger, experiment_id=experiment.pk)
+        experiment_get_for_user(user=stranger, experiment_id=experiment.pk)
 
 
 @pytest.mark.parametrize("count", [3, 30])
@@ -56,7 +53,7 @@ def test_object_grants_alone_show_exactly_the_granted_experiments_in_fixed_queri
     from django.db import connections
 
     with django_assert_num_queries(4, connection=connections["default"]):
-        ids = {e.pk for e in experiments_for_user(analyst)}
+        ids = {e.pk for e in experiments_for_user(user=analyst)}
     assert ids == {e.pk for e in granted}
 
 

@@ -11,9 +11,9 @@ from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.experiments.models import Experiment
-from apps.experiments.permissions import experiments_for_user
+from apps.experiments.selectors import experiments_for_user
 from apps.reports.models import Report, ReportGroupObjectPermission
-from apps.reports.permissions import reports_for_user
+from apps.reports.selectors import reports_for_user
 from tests.experiments.factories import ExperimentFactory
 from tests.factories import UserFactory, team, team_member
 from tests.reports.factories import ReportFactory
@@ -22,15 +22,15 @@ pytestmark = pytest.mark.django_db(databases=["default", "experiments"])
 
 
 def queries_to_list(function, user) -> tuple[int, int]:
-    """(queries on both databases, objects listed) for ``list(function(user))``, by a user
-    object fresh from the database, as in a new request (no permission cache), in a process
+    """(queries on both databases, objects listed) for ``list(function(user=user))``, by a
+    user object fresh from the database, as in a new request (no permission cache), in a process
     that has served one before (content types cached)."""
-    list(function(type(user).objects.get(pk=user.pk)))
+    list(function(user=type(user).objects.get(pk=user.pk)))
     user = type(user).objects.get(pk=user.pk)
     contexts = [CaptureQueriesContext(connections[alias]) for alias in ("default", "experiments")]
     for context in contexts:
         context.__enter__()
-    listed = len(list(function(user)))
+    listed = len(list(function(user=user)))
     for context in contexts:
         context.__exit__(None, None, None)
     return sum(len(context) for context in contexts), listed
@@ -95,7 +95,7 @@ def test_a_revoked_report_grant_stops_working_on_the_next_request(client):
     remove_perm("reports.view_report", marketing, report)
     assert client.get(f"/reports/r/{report.key}/").status_code == 404
     # Grants are joined on the primary, never on a replica that may not have the revoke yet.
-    assert reports_for_user(member).db == "default"
+    assert reports_for_user(user=member).db == "default"
 
 
 def test_a_revoked_experiment_grant_stops_working_on_the_next_request(client):
