@@ -8,8 +8,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.common.requests import signed_in_user
-
+from .authentication import signed_in_user
 from .models import Profile, User
 from .security import Refusal, refusal_of
 from .selectors import profile_get_by_username, profile_search, user_get_active

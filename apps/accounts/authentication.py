@@ -1,4 +1,5 @@
-"""API authentication by token: ``Authorization: Token <key>``, as clients have always sent."""
+"""API authentication by token (``Authorization: Token <key>``, as clients have always sent),
+and the signed-in user an API view requires."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from typing import Any
 
 from django.utils import timezone
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.request import Request
 
-from .models import ApiToken
+from .models import ApiToken, User
 from .selectors import api_token_get_for_key
 from .services import api_token_mark_used
 
@@ -35,3 +37,11 @@ class ApiTokenAuthentication(TokenAuthentication):
             raise AuthenticationFailed("Token has expired.", code="token_expired")
         api_token_mark_used(token=token, now=now)
         return token.user, token
+
+
+def signed_in_user(request: Request) -> User:
+    """The request's user, for views that require one (401 otherwise)."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise NotAuthenticated()
+    return user

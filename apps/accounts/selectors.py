@@ -1,8 +1,27 @@
+from typing import Any
+
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from .models import ApiToken, Follow, Profile, User
+
+
+def _visible_photo_count() -> Any:
+    """How many photos the user's grid shows: the photos app's one rule, ``visible()``.
+
+    The model is looked up by name: photos stand on accounts, not the other way round.
+    """
+    photos = apps.get_model("photos", "Photo").objects.visible()
+    counted = (
+        photos.filter(owner=OuterRef("user"))
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def _public_profiles(viewer: User | AnonymousUser | None = None) -> QuerySet[Profile]:
@@ -11,9 +30,7 @@ def _public_profiles(viewer: User | AnonymousUser | None = None) -> QuerySet[Pro
         Profile.objects.select_related("user")
         .filter(user__is_active=True)
         .annotate(
-            photo_count=Count(
-                "user__photos", filter=Q(user__photos__status="ready"), distinct=True
-            ),
+            photo_count=_visible_photo_count(),
             follower_count=Count("user__followers", distinct=True),
             following_count=Count("user__following", distinct=True),
         )

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from apps.accounts.authentication import signed_in_user
 from apps.common.cached_views import (
     CachedListMixin,
     cached_json,
@@ -26,7 +27,6 @@ from apps.common.cached_views import (
 )
 from apps.common.hotcache import get_or_compute
 from apps.common.pagination import HottestFirstCursorPagination, OldestFirstCursorPagination
-from apps.common.requests import signed_in_user
 
 from . import counters, storage
 from .filters import PhotoFilter

@@ -42,10 +42,6 @@ def team_add_member(*, team: Team, user: User) -> None:
     user.groups.add(team.group)
 
 
-def team_remove_member(*, team: Team, user: User) -> None:
-    user.groups.remove(team.group)
-
-
 def users_make_staff(*, user_ids: set[int]) -> None:
     """UX and ops work in the admin: their members need staff status to sign in there.
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.common.hotcache import bump
+from apps.common.queueing import enqueue
 from pinstablr.db.config import PRIMARY
 
 from .. import imaging, storage
@@ -118,10 +119,8 @@ def _replace_renditions(photo: Photo, encoded: list[imaging.Encoded], *, formats
 
 
 def enqueue_avif(photo_id: int) -> None:
-    from ..tasks import encode_avif
-
     try:
-        encode_avif.apply_async((photo_id,), priority=1)
+        enqueue("apps.photos.tasks.encode_avif", photo_id, priority=1)
     except Exception:
         logger.exception("could not queue AVIF renditions of photo %s", photo_id)
 

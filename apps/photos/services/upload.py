@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.common.queueing import enqueue
 from pinstablr.db.config import PRIMARY
 
 from .. import storage
@@ -91,10 +92,8 @@ def enqueue_processing(photo_id: int) -> None:
     Pending photos are queued again by the ``requeue_pending_photos`` task once the broker
     is back.
     """
-    from ..tasks import process_photo
-
     try:
-        process_photo.apply_async((photo_id,), priority=6)
+        enqueue("apps.photos.tasks.process_photo", photo_id, priority=6)
     except Exception:
         logger.exception("could not queue photo %s; it stays pending", photo_id)
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.common import queueing
 from pinstablr.db.config import REPORTING
 
 from ..definitions import REGISTRY, Grain, ReportDefinition, Window
@@ -227,14 +228,17 @@ def report_backfill(
 
     A failed window is recorded on its run and the others go on.
     """
-    from ..tasks import run_report_window
-
     result = Backfill()
     reports = Report.objects.filter(key__in=keys) if keys else Report.objects.filter(is_active=True)
     for report in reports.order_by("key"):
         for window in windows_between(definition_for(report), start, end):
             if enqueue:
-                run_report_window.delay(report.pk, window.start.isoformat(), window.end.isoformat())
+                queueing.enqueue(
+                    "apps.reports.tasks.run_report_window",
+                    report.pk,
+                    window.start.isoformat(),
+                    window.end.isoformat(),
+                )
                 result.queued += 1
                 continue
             try:
