@@ -17,9 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .assignment import conversion_record, variant_for
-from .bucketing import RUNNING
 from .metrics import METRICS
-from .models import KEY_PATTERN
+from .models import KEY_PATTERN, Experiment
 from .snapshot import live_experiments
 
 MAX_KEYS = 20
@@ -68,7 +67,11 @@ class AssignmentsApi(APIView):
                 raise ValidationError({"keys": [f"{key[:80]!r} is not an experiment key."]})
         expose = bool(keys)
         if not keys:
-            keys = [key for key, spec in live_experiments().items() if spec.status == RUNNING]
+            keys = [
+                key
+                for key, spec in live_experiments().items()
+                if spec.status == Experiment.Status.RUNNING
+            ]
         assignments: dict[str, Any] = {}
         for key in dict.fromkeys(keys):
             assignment = variant_for(request, key, expose=expose)

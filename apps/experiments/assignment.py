@@ -21,8 +21,9 @@ from typing import Any
 from django.http import HttpRequest
 
 from . import snapshot
-from .bucketing import RUNNING, ExperimentSpec, Viewer, assign
+from .bucketing import ExperimentSpec, Viewer, assign
 from .buffer import EventRecord, ExposureRecord
+from .models import Experiment
 
 UNIT_COOKIE = "pinstablr_unit"
 UNIT_COOKIE_SALT = "pinstablr.experiments.unit"
@@ -161,7 +162,9 @@ def _decide(request: Any, key: str, *, default: str) -> tuple[Assignment, Exposu
         chosen = spec.variant(forced)
         assert chosen is not None
         return Assignment(key, chosen.key, dict(chosen.config), forced=True), None
-    admits_unit = spec.status == RUNNING and (viewer.signed_in or spec.audience == "everyone")
+    admits_unit = spec.status == Experiment.Status.RUNNING and (
+        viewer.signed_in or spec.audience == Experiment.Audience.EVERYONE
+    )
     unit_id = unit_for(request, create=admits_unit) if admits_unit else None
     now = time.time()
     chosen = assign(spec, unit_id=unit_id, viewer=viewer, now=now)

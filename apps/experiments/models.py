@@ -18,6 +18,7 @@ from django.db import models
 from apps.common.models import TimeStampedModel
 
 from .bucketing import BUCKETS
+from .bucketing import RUNNING as SPEC_RUNNING
 from .metrics import metric_choices
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -36,7 +37,7 @@ class Experiment(TimeStampedModel):
 
     class Status(models.TextChoices):
         DRAFT = "draft"
-        RUNNING = "running"
+        RUNNING = SPEC_RUNNING  # the value the pure assignment code (bucketing) compares with
         PAUSED = "paused"
         STOPPED = "stopped"
         ARCHIVED = "archived"

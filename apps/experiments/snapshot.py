@@ -29,7 +29,6 @@ VERSION = "experiments"
 LOCAL_SECONDS = 5.0
 # The shared copy is rebuilt at least this often, even with no change (belt and braces).
 SHARED_SECONDS = 300
-LIVE_STATUSES = ("draft", "running", "paused")
 
 Snapshot = dict[str, ExperimentSpec]
 
@@ -53,15 +52,14 @@ def build_snapshot() -> Snapshot:
     """Read the live experiments from the ``experiments`` database (three queries)."""
     from .models import Experiment, ForcedVariant
 
+    live = (Experiment.Status.DRAFT, Experiment.Status.RUNNING, Experiment.Status.PAUSED)
     experiments = list(
-        Experiment.objects.using(EXPERIMENTS)
-        .filter(status__in=LIVE_STATUSES)
-        .prefetch_related("variants")
+        Experiment.objects.using(EXPERIMENTS).filter(status__in=live).prefetch_related("variants")
     )
     forced: dict[int, dict[int, str]] = {}
     for experiment_id, user_id, variant_key in (
         ForcedVariant.objects.using(EXPERIMENTS)
-        .filter(experiment__status__in=LIVE_STATUSES)
+        .filter(experiment__status__in=live)
         .values_list("experiment_id", "user_id", "variant__key")
     ):
         forced.setdefault(experiment_id, {})[user_id] = variant_key
