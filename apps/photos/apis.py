@@ -30,7 +30,7 @@ from apps.common.pagination import HottestFirstCursorPagination, OldestFirstCurs
 
 from . import counters, storage
 from .filters import PhotoFilter
-from .models import Comment, Photo, Rendition, Tag
+from .models import COMMENT_MAX_LENGTH, Comment, Photo, Rendition, Tag
 from .permissions import can_delete_comment, can_edit_photo
 from .selectors import (
     comment_list,
@@ -45,6 +45,7 @@ from .services import photo_create, photo_delete
 from .services.engagement import (
     comment_create,
     comment_delete,
+    comment_text_validate,
     photo_count_view,
     photo_like,
     photo_set_caption,
@@ -354,7 +355,9 @@ class CommentListCreateApi(generics.ListAPIView):
     pagination_class = OldestFirstCursorPagination
 
     class CommentInputSerializer(serializers.Serializer):
-        text = serializers.CharField(max_length=1000)
+        text = serializers.CharField(
+            max_length=COMMENT_MAX_LENGTH, validators=[comment_text_validate]
+        )
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]

@@ -140,12 +140,15 @@ class Like(models.Model):
         return f"{self.user_id} likes {self.photo_id}"
 
 
+COMMENT_MAX_LENGTH = 1000
+
+
 class Comment(TimeStampedModel):
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
     )
-    text = models.TextField(max_length=1000)
+    text = models.TextField(max_length=COMMENT_MAX_LENGTH)
 
     class Meta:
         ordering = ["created_at", "id"]

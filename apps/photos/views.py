@@ -27,7 +27,7 @@ from apps.common.pagination import HottestFirstCursorPagination
 from apps.common.paging import first_page
 
 from . import counters, storage
-from .models import Photo
+from .models import COMMENT_MAX_LENGTH, Photo
 from .permissions import can_moderate
 from .selectors import (
     comment_list,
@@ -133,7 +133,12 @@ def anonymous_photo_page(request: HttpRequest, photo_id: int) -> HttpResponse:
 
 def photo_page_content(request: HttpRequest, photo: Photo) -> HttpResponse:
     comments = list(comment_list(photo=photo)[:200])
-    context = {"photo": photo, "comments": comments, "can_moderate": can_moderate(request.user)}
+    context = {
+        "photo": photo,
+        "comments": comments,
+        "can_moderate": can_moderate(request.user),
+        "comment_max_length": COMMENT_MAX_LENGTH,
+    }
     return render(request, "photos/photo.html", context)
 
 
@@ -174,11 +179,10 @@ def photo_like_toggle(request: HttpRequest, photo_id: int) -> HttpResponse:
 def photo_comment(request: HttpRequest, photo_id: int) -> HttpResponse:
     assert isinstance(request.user, User)
     photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
-    text = request.POST.get("text", "").strip()
-    if not text or len(text) > 1000:
-        messages.error(request, "A comment needs between 1 and 1,000 characters.")
-    else:
-        comment_create(author=request.user, photo=photo, text=text)
+    try:
+        comment_create(author=request.user, photo=photo, text=request.POST.get("text", ""))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
     return redirect("photos:detail", photo_id=photo_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -11,7 +12,7 @@ from pinstablr.db.config import PRIMARY
 
 from .. import counters
 from ..captions import tags_in
-from ..models import Comment, Like, Photo, Tag
+from ..models import COMMENT_MAX_LENGTH, Comment, Like, Photo, Tag
 
 
 def photo_set_caption(*, photo: Photo, caption: str) -> Photo:
@@ -60,9 +61,20 @@ def photo_unlike(*, user: User, photo: Photo) -> bool:
     return bool(deleted)
 
 
+def comment_text_validate(text: str) -> None:
+    """ValidationError unless ``text``, without surrounding spaces, is 1 to 1,000 characters."""
+    if not 1 <= len(text.strip()) <= COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            f"A comment needs between 1 and {COMMENT_MAX_LENGTH:,} characters.", code="length"
+        )
+
+
 def comment_create(*, author: User, photo: Photo, text: str) -> Comment:
+    """Add ``author``'s comment to ``photo``; ValidationError for an empty or over-long text."""
+    comment_text_validate(text)
+    text = text.strip()
     with transaction.atomic(using=PRIMARY):
-        comment = Comment.objects.create(author=author, photo=photo, text=text.strip())
+        comment = Comment.objects.create(author=author, photo=photo, text=text)
         Photo.objects.filter(pk=photo.pk).update(comment_count=F("comment_count") + 1)
         bump("photos", f"photo:{photo.pk}")
     return comment
