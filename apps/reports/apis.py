@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -20,9 +21,13 @@ from apps.common.api_permissions import ObjectPermissionsWithView
 from apps.common.pagination import NewestFirstCursorPagination
 
 from .models import Report, ReportRow
-from .selectors import report_freshness, report_rows, reports_for_user
-
-MAX_DAYS = 366
+from .selectors import (
+    report_default_end,
+    report_freshness,
+    report_range_resolve,
+    report_rows,
+    reports_for_user,
+)
 
 
 class DayOrderPagination(NewestFirstCursorPagination):
@@ -42,16 +47,20 @@ class ReportRowOutputSerializer(serializers.ModelSerializer):
 
 
 class RangeSerializer(serializers.Serializer):
+    """A date range as the dashboard page takes it (``default_end`` in the context)."""
+
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        end = data.get("end") or dt.datetime.now(dt.UTC).date()
-        start = data.get("start") or end - dt.timedelta(days=29)
-        if start > end:
-            raise serializers.ValidationError({"start": "Must not be after end."})
-        if (end - start).days >= MAX_DAYS:
-            raise serializers.ValidationError({"start": f"At most {MAX_DAYS} days at once."})
+        try:
+            start, end = report_range_resolve(
+                start=data.get("start"),
+                end=data.get("end"),
+                default_end=self.context["default_end"],
+            )
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"start": error.messages}) from error
         return {"start": start, "end": end}
 
 
@@ -80,15 +89,21 @@ class ReportDetailApi(generics.GenericAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("start", dt.date, description="First day (default: end - 29)"),
-            OpenApiParameter("end", dt.date, description="Last day, included (default: today)"),
+            OpenApiParameter(
+                "end", dt.date, description="Last day, included (default: the last with data)"
+            ),
         ]
     )
     def get(self, request: Request, key: str) -> Response:
         report = self.get_object()  # checks view_report on this report: 404 without it
-        window = RangeSerializer(data=request.query_params)
+        freshness = report_freshness(report=report)
+        window = RangeSerializer(
+            data=request.query_params,
+            context={"default_end": report_default_end(data_until=freshness.data_until)},
+        )
         window.is_valid(raise_exception=True)
         rows = self.paginate_queryset(report_rows(report=report, **window.validated_data))
         response = self.get_paginated_response(self.get_serializer(rows, many=True).data)
-        as_of = report_freshness(report=report).as_of
+        as_of = freshness.as_of
         response["X-Data-As-Of"] = as_of.isoformat() if as_of else ""
         return response

@@ -11,8 +11,7 @@ from django.contrib.auth.models import Group
 from apps.accounts.models import User
 
 from .models import SavedQuery
-
-MAX_RANGE_DAYS = 731
+from .selectors import report_range_resolve
 
 
 class DateInput(forms.DateInput):
@@ -36,16 +35,16 @@ class RangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.default_end = default_end
 
+    limited = True
+
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        end = data.get("end") or self.default_end
-        start = data.get("start") or end - dt.timedelta(days=29)
-        if start > end:
-            raise forms.ValidationError("The range must start on or before its last day.")
-        if (end - start).days + 1 > MAX_RANGE_DAYS:
-            raise forms.ValidationError(
-                f"Show at most {MAX_RANGE_DAYS} days at once; export CSV for longer ranges."
-            )
+        data = forms.Form.clean(self) or {}
+        start, end = report_range_resolve(
+            start=data.get("start"),
+            end=data.get("end"),
+            default_end=self.default_end,
+            limited=self.limited,
+        )  # a ValidationError becomes the form's error
         data.update(start=start, end=end, period=data.get("period") or 7)
         return data
 
@@ -53,14 +52,7 @@ class RangeForm(forms.Form):
 class ExportRangeForm(RangeForm):
     """An export may cover any range: it is streamed, never cut."""
 
-    def clean(self) -> dict[str, Any]:
-        data = forms.Form.clean(self) or {}
-        end = data.get("end") or self.default_end
-        start = data.get("start") or end - dt.timedelta(days=29)
-        if start > end:
-            raise forms.ValidationError("The range must start on or before its last day.")
-        data.update(start=start, end=end)
-        return data
+    limited = False
 
 
 class ConsoleForm(forms.Form):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -25,6 +26,9 @@ from .models import QueryRun, Report, ReportRow, ReportRun, SavedQuery
 from .permissions import CONSOLE_PERMISSIONS, can_run_console, may_see_reports
 
 PERIODS = (1, 7, 30)
+# A dashboard and the API serve at most this many days at once; a CSV export streams any range.
+MAX_RANGE_DAYS = 731
+DEFAULT_RANGE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,31 @@ def report_freshness_map(
 
 def report_freshness(*, report: Report, now: dt.datetime | None = None) -> Freshness:
     return report_freshness_map(reports=[report], now=now)[report.pk]
+
+
+def report_default_end(*, data_until: dt.date | None) -> dt.date:
+    """The last day with data: the day before the newest window's end, else yesterday."""
+    return (data_until or timezone.now().date()) - dt.timedelta(days=1)
+
+
+def report_range_resolve(
+    *, start: dt.date | None, end: dt.date | None, default_end: dt.date, limited: bool = True
+) -> tuple[dt.date, dt.date]:
+    """The range asked for, both days included, with the defaults filled in.
+
+    ValidationError if it runs backwards or (when ``limited``) covers more than
+    ``MAX_RANGE_DAYS`` days.
+    """
+    end = end or default_end
+    start = start or end - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if start > end:
+        raise ValidationError("The range must start on or before its last day.", code="backwards")
+    if limited and (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise ValidationError(
+            f"Show at most {MAX_RANGE_DAYS} days at once; export CSV for longer ranges.",
+            code="too_long",
+        )
+    return start, end
 
 
 def report_rows(*, report: Report, start: dt.date, end: dt.date) -> QuerySet[ReportRow]:

@@ -8,7 +8,6 @@ user has no part in).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.models import User
@@ -37,6 +35,7 @@ from .selectors import (
     console_targets_for_user,
     query_runs_for,
     report_dashboard,
+    report_default_end,
     report_export_rows,
     report_freshness,
     report_freshness_map,
@@ -86,19 +85,13 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _default_end(data_until: dt.date | None) -> dt.date:
-    """The last day with data: the day before the newest window's end, else yesterday."""
-    today = timezone.now().date()
-    return (data_until or today) - dt.timedelta(days=1)
-
-
 @login_required
 @require_GET
 def dashboard(request: HttpRequest, key: str) -> HttpResponse:
     """One report as a chart and a table over a date range, with how current it is."""
     report = report_get_for_user(user=_user(request), key=key)
     freshness = report_freshness(report=report)
-    form = RangeForm(request.GET, default_end=_default_end(freshness.data_until))
+    form = RangeForm(request.GET, default_end=report_default_end(data_until=freshness.data_until))
     context: dict[str, Any] = {"title": report.name, "report": report, "form": form}
     status = 200
     if form.is_valid():
@@ -135,7 +128,9 @@ def export_csv(request: HttpRequest, key: str) -> HttpResponse | StreamingHttpRe
     """
     report = report_get_for_user(user=_user(request), key=key)
     freshness = report_freshness(report=report)
-    form = ExportRangeForm(request.GET, default_end=_default_end(freshness.data_until))
+    form = ExportRangeForm(
+        request.GET, default_end=report_default_end(data_until=freshness.data_until)
+    )
     if not form.is_valid():
         return HttpResponse(
             "; ".join(str(e) for e in form.non_field_errors()) or "Invalid range.", status=400,
