@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,26 +14,36 @@ from tests.services import require_service
 pytest_plugins = ["tests.topology", "tests.browser.harness"]
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    # The photo storages too (their locations are read when settings load): no test writes
-    # into the working copy's var/.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "originals": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "allow_overwrite": True},
-        },
-        "renditions": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {
-                "location": tmp_path / "media" / "r",
-                "base_url": "/media/r/",
-                "allow_overwrite": True,
+def media_settings(root: Path) -> dict[str, Any]:
+    """``MEDIA_ROOT`` and the photo storages, all in folders under ``root``."""
+    from django.conf import settings
+
+    return {
+        "MEDIA_ROOT": root / "media",
+        "STORAGES": {
+            **settings.STORAGES,
+            "originals": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": root / "private", "allow_overwrite": True},
+            },
+            "renditions": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {
+                    "location": root / "media" / "r",
+                    "base_url": "/media/r/",
+                    "allow_overwrite": True,
+                },
             },
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path: Path) -> None:
+    # Media and the photo storages (their locations are read when settings load) in the
+    # test's own folder: no test writes into the working copy's var/.
+    for name, value in media_settings(tmp_path).items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(autouse=True)

@@ -11,11 +11,14 @@ the admin. Roles are described in
 from __future__ import annotations
 
 import importlib
+import shutil
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
 from django.contrib import admin
+from django.db import transaction
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
@@ -23,10 +26,12 @@ from apps.accounts.services import api_token_create
 from apps.audit.services import audit_record
 from apps.photos.models import Comment
 from apps.teams.services import team_add_member
+from tests.conftest import media_settings
 from tests.factories import PhotoFactory, UserFactory, team
 from tests.permission_rows import Row
 
-pytestmark = pytest.mark.django_db(databases=["default", "experiments"])
+WORLD_DATABASES = ["default", "experiments"]
+pytestmark = pytest.mark.django_db(databases=WORLD_DATABASES)
 
 APPS_WITH_ROWS = ["pinstablr", "photos", "reports", "experiments"]
 
@@ -281,8 +286,7 @@ def case_ids(cases) -> list[str]:
     return [f"{row.route}-{row.method}-{role}" for row, role in cases]
 
 
-def check(row: Row, role: str) -> None:
-    world = build_world()
+def check(world: SimpleNamespace, row: Row, role: str) -> None:
     client = APIClient()
     actor = None if role == "anonymous" else getattr(world, role)
     if actor is not None:
@@ -292,17 +296,51 @@ def check(row: Row, role: str) -> None:
     data = row.data_from(world) if row.data_from else row.data
     is_api = row.route.startswith("api:")
     response = getattr(client, row.method)(url, data, format="json" if is_api else None)
-    assert response.status_code == row.expected[role], response.content[:300]
+    assert response.status_code == row.expected[role], (
+        f"{row.method.upper()} {row.route} as {role}: {response.status_code}, "
+        f"expected {row.expected[role]}: {response.content[:300]!r}"
+    )
     if response.status_code == 302 and role == "anonymous":
         assert "login" in response["Location"]
 
 
-@pytest.mark.parametrize(("row", "role"), CASES, ids=case_ids(CASES))
-def test_permission(row: Row, role: str):
-    check(row, role)
+@pytest.fixture(scope="class")
+def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[SimpleNamespace]:
+    """The world, built once for every case of the class, in transactions left open.
+
+    Each case runs in savepoints inside them (pytest-django's per-test transaction), rolled
+    back after it: no case sees another's writes. The files the world writes are copied into
+    each case's media folder. The transactions are rolled back after the last case.
+    """
+    root = tmp_path_factory.mktemp("matrix-world")
+    atomics = [transaction.atomic(using=alias) for alias in WORLD_DATABASES]
+    with django_db_blocker.unblock():
+        for atomic in atomics:
+            atomic.__enter__()
+    try:
+        with django_db_blocker.unblock(), override_settings(**media_settings(root)):
+            world = build_world()
+        world.files = root
+        yield world
+    finally:
+        with django_db_blocker.unblock():
+            for alias, atomic in reversed([*zip(WORLD_DATABASES, atomics, strict=True)]):
+                transaction.set_rollback(True, using=alias)
+                atomic.__exit__(None, None, None)
 
 
+class TestPermission:
+    @pytest.fixture(autouse=True)
+    def _media_in_tmp(self, _media_in_tmp, world: SimpleNamespace, tmp_path) -> None:
+        shutil.copytree(world.files, tmp_path, dirs_exist_ok=True)
+
+    @pytest.mark.parametrize(("row", "role"), CASES, ids=case_ids(CASES))
+    def test_permission(self, world: SimpleNamespace, row: Row, role: str):
+        check(world, row, role)
+
+
+# These commit: each case builds its own world (they are few).
 @pytest.mark.django_db(transaction=True, databases="__all__")
 @pytest.mark.parametrize(("row", "role"), EVERY_DATABASE_CASES, ids=case_ids(EVERY_DATABASE_CASES))
 def test_permission_on_pages_reading_every_database(row: Row, role: str):
-    check(row, role)
+    check(build_world(), row, role)
