@@ -93,15 +93,16 @@ def manifest_verdict(row: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def client() -> APIClient:
-    client = APIClient()
-    client.force_authenticate(UserFactory())
-    return client
+def uploader() -> APIClient:
+    """An API client signed in as a new user."""
+    api = APIClient()
+    api.force_authenticate(UserFactory())
+    return api
 
 
-def send(client: APIClient, filename: str, data: bytes):
+def send(uploader: APIClient, filename: str, data: bytes):
     body, content_type = body_with_file(filename, data)
-    return client.generic("POST", "/api/v1/photos/", body, content_type=content_type)
+    return uploader.generic("POST", "/api/v1/photos/", body, content_type=content_type)
 
 
 def assert_nothing_kept(photo_storages, images_queue) -> None:
@@ -137,11 +138,11 @@ def test_the_manifest_and_this_table_cover_the_same_files():
 
 @pytest.mark.parametrize("name", list(FILES))
 def test_hostile_file(
-    name, client, photo_storages, images_queue, django_capture_on_commit_callbacks
+    name, uploader, photo_storages, images_queue, django_capture_on_commit_callbacks
 ):
     data = shared_path("hostile", name).read_bytes()
     with django_capture_on_commit_callbacks(execute=True):
-        response = send(client, name, data)
+        response = send(uploader, name, data)
     assert response.status_code < 500
     assert PHP_MARKER not in response.content
     reason = FILES[name]
@@ -156,9 +157,9 @@ def test_hostile_file(
 
 @pytest.mark.parametrize("name", NOT_IMAGES_BY_CONTENT)
 def test_a_file_of_a_format_off_the_allow_list_is_refused_by_content(
-    name, client, photo_storages, images_queue
+    name, uploader, photo_storages, images_queue
 ):
-    response = send(client, "innocent.jpg", shared_path("hostile", name).read_bytes())
+    response = send(uploader, "innocent.jpg", shared_path("hostile", name).read_bytes())
     assert response.status_code == 400
     assert "not a supported image" in response.json()["error"]["message"]
     assert_nothing_kept(photo_storages, images_queue)
@@ -170,13 +171,13 @@ def hostile_names() -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("index", list(FILE_NAMES))
 def test_hostile_file_name(
-    index, client, photo_storages, images_queue, django_capture_on_commit_callbacks
+    index, uploader, photo_storages, images_queue, django_capture_on_commit_callbacks
 ):
     entry = hostile_names()[index]
     filename = bytes.fromhex(entry["filename_utf8_hex"]).decode("utf-8")
     data = shared_path("hostile", entry["suggested_content_file"]).read_bytes()
     with django_capture_on_commit_callbacks(execute=True):
-        response = send(client, filename, data)
+        response = send(uploader, filename, data)
     assert response.status_code < 500
     assert PHP_MARKER not in response.content
     reason = FILE_NAMES[index]

@@ -16,24 +16,25 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def client() -> APIClient:
-    client = APIClient()
-    client.force_authenticate(UserFactory())
-    return client
+def uploader() -> APIClient:
+    """An API client signed in as a new user."""
+    api = APIClient()
+    api.force_authenticate(UserFactory())
+    return api
 
 
-def upload(client: APIClient, data: bytes, name: str = "photo.jpg", caption: str = "", **extra):
+def upload(uploader: APIClient, data: bytes, name: str = "photo.jpg", caption: str = "", **extra):
     file = SimpleUploadedFile(name, data, content_type="image/jpeg")
-    return client.post(
+    return uploader.post(
         "/api/v1/photos/", {"image": file, "caption": caption}, format="multipart", **extra
     )
 
 
 def test_a_valid_upload_is_stored_pending_and_queued_after_commit(
-    client, images_queue, photo_storages, django_capture_on_commit_callbacks
+    uploader, images_queue, photo_storages, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = upload(client, samples.jpeg((1200, 900), orientation=6), caption="Dunes")
+        response = upload(uploader, samples.jpeg((1200, 900), orientation=6), caption="Dunes")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "pending"
@@ -47,12 +48,12 @@ def test_a_valid_upload_is_stored_pending_and_queued_after_commit(
 
 
 def test_the_same_user_uploading_the_same_bytes_gets_the_same_photo(
-    client, images_queue, photo_storages, django_capture_on_commit_callbacks
+    uploader, images_queue, photo_storages, django_capture_on_commit_callbacks
 ):
     data = samples.jpeg()
     with django_capture_on_commit_callbacks(execute=True):
-        first = upload(client, data)
-        again = upload(client, data, name="copy.jpg")
+        first = upload(uploader, data)
+        again = upload(uploader, data, name="copy.jpg")
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
     assert Photo.objects.count() == 1
@@ -60,9 +61,9 @@ def test_the_same_user_uploading_the_same_bytes_gets_the_same_photo(
     assert len(stored_files(photo_storages["originals"])) == 1
 
 
-def test_another_user_uploading_the_same_bytes_gets_a_photo_of_their_own(client):
+def test_another_user_uploading_the_same_bytes_gets_a_photo_of_their_own(uploader):
     data = samples.jpeg()
-    upload(client, data)
+    upload(uploader, data)
     other = APIClient()
     other.force_authenticate(UserFactory())
     assert upload(other, data).status_code == 201
@@ -100,11 +101,11 @@ BAD_FILES = {
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
 def test_bad_files_are_refused_with_a_reason_and_leave_nothing_behind(
-    case, client, images_queue, photo_storages, django_capture_on_commit_callbacks
+    case, uploader, images_queue, photo_storages, django_capture_on_commit_callbacks
 ):
     data, name, reason = BAD_FILES[case]
     with django_capture_on_commit_callbacks(execute=True):
-        response = upload(client, data, name=name)
+        response = upload(uploader, data, name=name)
     assert response.status_code == 400
     assert reason in response.json()["error"]["message"]
     assert response.json()["error"]["code"] != "invalid", "a specific code for programs"
@@ -113,16 +114,16 @@ def test_bad_files_are_refused_with_a_reason_and_leave_nothing_behind(
     assert images_queue.count() == 0
 
 
-def test_an_upload_over_the_byte_limit_is_refused_before_the_body_is_read(client, settings):
+def test_an_upload_over_the_byte_limit_is_refused_before_the_body_is_read(uploader, settings):
     settings.PINSTABLR_UPLOAD_MAX_BYTES = 100_000
-    response = upload(client, samples.jpeg((2000, 1500), quality=100))
+    response = upload(uploader, samples.jpeg((2000, 1500), quality=100))
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "The upload is 0.3 MB; the limit is 0.1 MB."
 
 
-def test_an_image_over_the_pixel_limit_is_refused(client, settings):
+def test_an_image_over_the_pixel_limit_is_refused(uploader, settings):
     settings.PINSTABLR_UPLOAD_MAX_PIXELS = 1_000_000
-    response = upload(client, samples.jpeg((1500, 1000)))
+    response = upload(uploader, samples.jpeg((1500, 1000)))
     assert response.status_code == 400
     assert "limit is 1 megapixels" in response.json()["error"]["message"]
 
@@ -136,8 +137,8 @@ def test_an_image_over_the_pixel_limit_is_refused(client, settings):
         "invoice\u2066\u202ecod.jpg",
     ],
 )  # fmt: skip
-def test_hostile_names_of_real_images_are_accepted_but_never_used(name, client, photo_storages):
-    response = upload(client, samples.jpeg(), name=name)
+def test_hostile_names_of_real_images_are_accepted_but_never_used(name, uploader, photo_storages):
+    response = upload(uploader, samples.jpeg(), name=name)
     assert response.status_code == 201, response.json()
     [stored] = stored_files(photo_storages["originals"])
     assert stored.name == Photo.objects.get().sha256
@@ -150,8 +151,8 @@ def test_uploading_needs_a_signed_in_user():
     assert Photo.objects.count() == 0
 
 
-def test_a_request_without_a_file_says_so(client):
-    response = client.post("/api/v1/photos/", {"caption": "no file"}, format="multipart")
+def test_a_request_without_a_file_says_so(uploader):
+    response = uploader.post("/api/v1/photos/", {"caption": "no file"}, format="multipart")
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "No file was submitted. Choose a photo to upload."
     assert "image" in response.json()["error"]["fields"]
