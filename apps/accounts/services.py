@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
+from . import cache_keys
 from .models import ApiToken, Follow, Profile, User
 
 
@@ -48,7 +49,7 @@ def user_follow(*, follower: User, followee: User) -> bool:
     try:
         with transaction.atomic(using=PRIMARY):
             Follow.objects.create(follower=follower, followee=followee)
-            bump(f"follows:{follower.pk}")
+            bump(cache_keys.follows(follower.pk))
     except IntegrityError:
         return False
     return True
@@ -57,7 +58,7 @@ def user_follow(*, follower: User, followee: User) -> bool:
 def user_unfollow(*, follower: User, followee: User) -> bool:
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
     if deleted:
-        bump(f"follows:{follower.pk}")
+        bump(cache_keys.follows(follower.pk))
     return bool(deleted)
 
 

@@ -32,11 +32,6 @@ def viewer_key(request: HttpRequest | Request) -> str:
     return f"u{request.user.pk}" if request.user.is_authenticated else "anon"
 
 
-def viewer_versions(request: HttpRequest | Request) -> list[str]:
-    """What changes a signed-in viewer's copy of a page: their likes."""
-    return [f"likes:{request.user.pk}"] if request.user.is_authenticated else []
-
-
 def json_response(content: bytes) -> HttpResponse:
     response = HttpResponse(content, content_type="application/json")
     patch_vary_headers(response, ["Accept"])  # as DRF's own responses say
@@ -115,13 +110,18 @@ def warm_response(request: HttpRequest, key: str, versions: list[str]) -> HttpRe
 
 
 class CachedListMixin:
-    """Serve ``list`` from the cache; subclasses name the versions a page depends on."""
+    """Serve ``list`` from the cache; subclasses name the versions a page depends on (those
+    of everyone's copy, and those of the signed-in viewer's own), from their app's
+    ``cache_keys``."""
 
     cache_seconds = 30
     cache_prefix = "list"
 
     def cache_versions(self, request: HttpRequest | Request) -> list[str]:
-        return ["photos"]
+        raise NotImplementedError("A cached list names the versions it is built from.")
+
+    def viewer_versions(self, request: HttpRequest | Request) -> list[str]:
+        return []
 
     def page_key(self, request: HttpRequest | Request) -> str:
         # Hashed: any query string makes a short key (junk parameters included).
@@ -137,6 +137,6 @@ class CachedListMixin:
         return cached_json(
             self.page_key(request),
             lambda: page(request, *args, **kwargs).data,
-            versions=[*self.cache_versions(request), *viewer_versions(request)],
+            versions=[*self.cache_versions(request), *self.viewer_versions(request)],
             timeout=self.cache_seconds,
         )

@@ -21,10 +21,10 @@ from django.db import transaction
 from apps.common import hotcache
 from pinstablr.db.config import EXPERIMENTS
 
+from . import cache_keys
 from .bucketing import ExperimentSpec, VariantSpec
 
 logger = logging.getLogger(__name__)
-VERSION = "experiments"
 # How long a process trusts its copy before it checks the version again.
 LOCAL_SECONDS = 5.0
 # The shared copy is rebuilt at least this often, even with no change (belt and braces).
@@ -100,7 +100,7 @@ def live_experiments() -> Snapshot:
     if local is not None and now < local.checked_until:
         return local.snapshot
     with _lock:
-        current = hotcache.version(VERSION)
+        current = hotcache.version(cache_keys.SNAPSHOT)
         local = _local
         if local is not None and current and local.version == current:
             local.checked_until = now + LOCAL_SECONDS
@@ -127,5 +127,5 @@ def forget_local() -> None:
 
 def experiments_changed() -> None:
     """Call in a transaction on ``experiments`` that changed what assignment reads."""
-    hotcache.bump(VERSION, using=EXPERIMENTS)
+    hotcache.bump(cache_keys.SNAPSHOT, using=EXPERIMENTS)
     transaction.on_commit(forget_local, using=EXPERIMENTS)

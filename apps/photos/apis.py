@@ -16,19 +16,19 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from apps.accounts import cache_keys as account_keys
 from apps.accounts.authentication import signed_in_user
 from apps.common.cached_views import (
     CachedListMixin,
     cached_json,
     json_response,
     viewer_key,
-    viewer_versions,
     warm_response,
 )
 from apps.common.hotcache import get_or_compute
 from apps.common.pagination import HottestFirstCursorPagination, OldestFirstCursorPagination
 
-from . import counters, storage
+from . import cache_keys, counters, storage
 from .filters import PhotoFilter
 from .models import COMMENT_MAX_LENGTH, Comment, Photo, Rendition, Tag
 from .permissions import can_delete_comment, can_edit_photo
@@ -111,7 +111,17 @@ def rejected(error: UploadRejected) -> APIException:
     return ValidationError({"image": [error.message]}, code=error.code)
 
 
-class PhotoListCreateApi(CachedListMixin, generics.ListAPIView):
+class PhotoListCache(CachedListMixin):
+    """A cached list of photos: rebuilt when any photo changes, or the viewer's likes."""
+
+    def cache_versions(self, request: HttpRequest | Request) -> list[str]:
+        return [cache_keys.PHOTOS]
+
+    def viewer_versions(self, request: HttpRequest | Request) -> list[str]:
+        return cache_keys.viewer_versions(request)
+
+
+class PhotoListCreateApi(PhotoListCache, generics.ListAPIView):
     """Ready photos, newest first (``?owner=``, ``?tag=``); POST uploads one.
 
     Upload: multipart ``image`` and optional ``caption``.
@@ -199,7 +209,7 @@ class PhotoDetailApi(APIView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         photo_id = kwargs["photo_id"]
-        warm = warm_response(request, f"photo:{photo_id}:anon", [f"photo:{photo_id}"])
+        warm = warm_response(request, f"photo:{photo_id}:anon", [cache_keys.photo(photo_id)])
         if warm is None:
             return super().dispatch(request, *args, **kwargs)
         # Signed-out readers' entries exist only for visible photos (a 404 is not cached).
@@ -213,7 +223,7 @@ class PhotoDetailApi(APIView):
             response = cached_json(
                 f"photo:{photo_id}:anon",
                 lambda: self.representation(request, photo_id),
-                versions=[f"photo:{photo_id}"],
+                versions=[cache_keys.photo(photo_id)],
                 timeout=300,
             )
             visible = True  # a signed-out reader is shown nothing else
@@ -224,7 +234,7 @@ class PhotoDetailApi(APIView):
             visible, content = get_or_compute(
                 f"photo:{photo_id}:{viewer_key(request)}:visibility",
                 lambda: self.rendered_with_visibility(request, photo_id),
-                versions=[f"photo:{photo_id}", *viewer_versions(request)],
+                versions=[cache_keys.photo(photo_id), *cache_keys.viewer_versions(request)],
                 timeout=300,
             )
             response = json_response(content)
@@ -283,14 +293,14 @@ class PhotoModerationApi(APIView):
         )
 
 
-class FeedApi(CachedListMixin, generics.ListAPIView):
+class FeedApi(PhotoListCache, generics.ListAPIView):
     """The signed-in user's home feed: people they follow, newest first."""
 
     serializer_class = PhotoOutputSerializer
     cache_prefix = "feed"
 
     def cache_versions(self, request: HttpRequest | Request) -> list[str]:
-        return ["photos", f"follows:{request.user.pk}"]
+        return [cache_keys.PHOTOS, account_keys.follows(request.user.pk)]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -298,14 +308,14 @@ class FeedApi(CachedListMixin, generics.ListAPIView):
         return photo_feed(viewer=signed_in_user(self.request))
 
 
-class ExploreApi(CachedListMixin, generics.ListAPIView):
+class ExploreApi(PhotoListCache, generics.ListAPIView):
     """Popular photos: engagement with time decay."""
 
     serializer_class = PhotoOutputSerializer
     cache_prefix = "explore"
 
     def cache_versions(self, request: HttpRequest | Request) -> list[str]:
-        return ["photos", "scores"]
+        return [cache_keys.PHOTOS, cache_keys.SCORES]
 
     permission_classes = [AllowAny]
     pagination_class = HottestFirstCursorPagination

@@ -31,6 +31,7 @@ from apps.common.redis import redis_client
 from apps.common.requests import client_address
 from pinstablr.db.config import PRIMARY
 
+from . import cache_keys
 from .models import Photo
 
 logger = logging.getLogger(__name__)
@@ -128,5 +129,5 @@ def flush() -> int:
             client.delete(taking)
         updated |= set(sums)
     if updated:
-        bump("photos", *(f"photo:{photo_id}" for photo_id in updated))
+        bump(cache_keys.PHOTOS, *(cache_keys.photo(photo_id) for photo_id in updated))
     return len(updated)

@@ -26,7 +26,7 @@ from apps.common.hotcache import cached_anonymous_page
 from apps.common.pagination import HottestFirstCursorPagination
 from apps.common.paging import first_page
 
-from . import counters, storage
+from . import cache_keys, counters, storage
 from .models import COMMENT_MAX_LENGTH, Photo
 from .permissions import can_moderate
 from .selectors import (
@@ -80,7 +80,7 @@ def hidden_rendition_file(request: HttpRequest, photo_id: int, key: str) -> File
     return _file_response(storage.originals(), hidden, "private, no-store")
 
 
-@cached_anonymous_page(lambda: ["photos"])
+@cached_anonymous_page(lambda: [cache_keys.PHOTOS])
 def home(request: HttpRequest) -> HttpResponse:
     """Signed in: the home feed. Otherwise: the newest photos and an invitation."""
     if request.user.is_authenticated:
@@ -93,7 +93,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "photos/feed.html", {"page": page, "title": title, "feed": True})
 
 
-@cached_anonymous_page(lambda: ["photos", "scores"])
+@cached_anonymous_page(lambda: [cache_keys.PHOTOS, cache_keys.SCORES])
 def explore(request: HttpRequest) -> HttpResponse:
     page = first_page(
         photo_explore(viewer=request.user), request, reverse("api:explore"),
@@ -102,7 +102,7 @@ def explore(request: HttpRequest) -> HttpResponse:
     return render(request, "photos/feed.html", {"page": page, "title": "Explore"})
 
 
-@cached_anonymous_page(lambda name: ["photos"])
+@cached_anonymous_page(lambda name: [cache_keys.PHOTOS])
 def tag_page(request: HttpRequest, name: str) -> HttpResponse:
     tag = name.lstrip("#").lower()
     photos = photo_list(viewer=request.user).filter(tags__name=tag)
@@ -125,7 +125,7 @@ def photo_page(request: HttpRequest, photo_id: int) -> HttpResponse:
     return response
 
 
-@cached_anonymous_page(lambda photo_id: [f"photo:{photo_id}"], timeout=300)
+@cached_anonymous_page(lambda photo_id: [cache_keys.photo(photo_id)], timeout=300)
 def anonymous_photo_page(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = photo_get_for_user(viewer=request.user, photo_id=photo_id)
     return photo_page_content(request, photo)

@@ -10,7 +10,7 @@ from apps.accounts.models import User
 from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
-from .. import counters
+from .. import cache_keys, counters
 from ..captions import tags_in
 from ..models import COMMENT_MAX_LENGTH, Comment, Like, Photo, Tag
 
@@ -21,7 +21,7 @@ def photo_set_caption(*, photo: Photo, caption: str) -> Photo:
         photo.caption = caption
         photo.save(update_fields=["caption", "updated_at"])
         photo_sync_tags(photo=photo)
-        bump("photos", f"photo:{photo.pk}")
+        bump(cache_keys.PHOTOS, cache_keys.photo(photo.pk))
     return photo
 
 
@@ -49,7 +49,7 @@ def photo_like(*, user: User, photo: Photo) -> bool:
     except IntegrityError:
         return False
     counters.add(photo.pk, "like_count", 1)
-    bump(f"photo:{photo.pk}", f"likes:{user.pk}")
+    bump(cache_keys.photo(photo.pk), cache_keys.likes(user.pk))
     return True
 
 
@@ -57,7 +57,7 @@ def photo_unlike(*, user: User, photo: Photo) -> bool:
     deleted, _ = Like.objects.filter(user=user, photo=photo).delete()
     if deleted:
         counters.add(photo.pk, "like_count", -1)
-        bump(f"photo:{photo.pk}", f"likes:{user.pk}")
+        bump(cache_keys.photo(photo.pk), cache_keys.likes(user.pk))
     return bool(deleted)
 
 
@@ -76,7 +76,7 @@ def comment_create(*, author: User, photo: Photo, text: str) -> Comment:
     with transaction.atomic(using=PRIMARY):
         comment = Comment.objects.create(author=author, photo=photo, text=text)
         Photo.objects.filter(pk=photo.pk).update(comment_count=F("comment_count") + 1)
-        bump("photos", f"photo:{photo.pk}")
+        bump(cache_keys.PHOTOS, cache_keys.photo(photo.pk))
     return comment
 
 
@@ -86,4 +86,4 @@ def comment_delete(*, comment: Comment) -> None:
             comment_count=F("comment_count") - 1
         )
         comment.delete()
-        bump("photos", f"photo:{comment.photo_id}")
+        bump(cache_keys.PHOTOS, cache_keys.photo(comment.photo_id))

@@ -15,6 +15,7 @@ from apps.audit.services import audit_record
 from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
+from .. import cache_keys
 from ..models import Photo
 from .files import photo_files_publish, photo_files_withdraw
 
@@ -44,7 +45,7 @@ def photo_hide(*, photo: Photo, moderator: User, reason: str) -> Photo:
     # again finishes the move.
     photo_files_withdraw(photo=photo)
     audit_record(action="hide", target=photo, actor=moderator, detail={"reason": reason})
-    bump("photos", f"photo:{photo.pk}", "scores")
+    bump(cache_keys.PHOTOS, cache_keys.photo(photo.pk), cache_keys.SCORES)
     return photo
 
 
@@ -59,5 +60,5 @@ def photo_restore(*, photo: Photo, moderator: User) -> Photo:
     photo.hidden_by = None
     photo.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
     audit_record(action="restore", target=photo, actor=moderator, detail={"reason": previous})
-    bump("photos", f"photo:{photo.pk}", "scores")
+    bump(cache_keys.PHOTOS, cache_keys.photo(photo.pk), cache_keys.SCORES)
     return photo

@@ -11,7 +11,7 @@ from apps.common.hotcache import bump
 from apps.common.queueing import enqueue
 from pinstablr.db.config import PRIMARY
 
-from .. import imaging, storage
+from .. import cache_keys, imaging, storage
 from ..models import Photo, Rendition
 from .files import photo_files_drop, photo_files_withdraw
 from .upload import enqueue_processing, upload_drop_unused
@@ -33,7 +33,7 @@ def _claim(photo_id: int) -> Photo | None:
             return None
         photo.status = Photo.Status.PROCESSING
         photo.save(update_fields=["status", "updated_at"])
-        bump(f"photo:{photo.pk}")
+        bump(cache_keys.photo(photo.pk))
         return photo
 
 
@@ -41,7 +41,7 @@ def _fail(photo: Photo, reason: str) -> None:
     Photo.objects.filter(pk=photo.pk).update(
         status=Photo.Status.FAILED, failure_reason=reason[:300], updated_at=timezone.now()
     )
-    bump(f"photo:{photo.pk}")
+    bump(cache_keys.photo(photo.pk))
 
 
 def photo_process(*, photo_id: int) -> None:
@@ -74,7 +74,7 @@ def photo_process(*, photo_id: int) -> None:
             original_bytes=len(master), upload_key="", pipeline_version=PIPELINE_VERSION,
             processed_at=timezone.now(), updated_at=timezone.now(),
         )  # fmt: skip
-        bump("photos", f"photo:{photo.pk}")
+        bump(cache_keys.PHOTOS, cache_keys.photo(photo.pk))
     if photo.upload_key and photo.upload_key != master_key:
         transaction.on_commit(lambda: upload_drop_unused(key=photo.upload_key), using=PRIMARY)
     transaction.on_commit(lambda: enqueue_avif(photo.pk), using=PRIMARY)
@@ -140,7 +140,7 @@ def photo_encode_avif(*, photo_id: int) -> None:
     with transaction.atomic(using=PRIMARY):
         if Photo.objects.select_for_update().filter(pk=photo_id).exists():
             _replace_renditions(photo, rendered.renditions, formats={"avif"})
-            bump(f"photo:{photo_id}")
+            bump(cache_keys.photo(photo_id))
 
 
 def photos_reprocess_outdated(*, limit: int | None = None) -> int:

@@ -8,7 +8,7 @@ from django.db.models import Q
 from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
-from .. import storage
+from .. import cache_keys, storage
 from ..models import Photo
 from .files import photo_files_drop
 
@@ -20,7 +20,7 @@ def photo_delete(*, photo: Photo) -> None:
     keys = list(photo.renditions.values_list("storage_key", flat=True))
     originals = [key for key in (photo.upload_key, photo.original_key) if key]
     with transaction.atomic(using=PRIMARY):
-        bump("photos", f"photo:{photo.pk}")
+        bump(cache_keys.PHOTOS, cache_keys.photo(photo.pk))
         photo.delete()
     photo_files_drop(photo_id=photo_id, keys=keys)
     for key in originals:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.common.hotcache import bump
 from pinstablr.db.config import PRIMARY
 
+from .. import cache_keys
 from ..models import Photo
 
 WINDOW = timedelta(days=14)
@@ -45,5 +46,5 @@ def photos_rescore(*, limit: int = 20_000) -> int:
         Photo.objects.ready().filter(created_at__lt=now - WINDOW, hot_score__gt=0).update(
             hot_score=0
         )
-        bump("scores")
+        bump(cache_keys.SCORES)
     return len(changed)
