@@ -25,6 +25,7 @@ import pytest
 
 from tests.deploy.tools import DEPLOY, tool
 from tests.services import free_port, missing
+from tests.waiting import wait_until
 
 NGINX_CONF = DEPLOY / "nginx" / "nginx.conf"
 UPSTREAM_CONF = DEPLOY / "nginx" / "upstream.conf"
@@ -282,8 +283,12 @@ def test_request_id_and_forwarded_headers(start_upstream, start_balancer):
     assert sent["x-forwarded-for"] == "127.0.0.1"  # a client's own value is replaced
     assert sent["x-forwarded-proto"] == "http"
     assert sent["host"] == f"127.0.0.1:{balancer.port}"
-    time.sleep(0.1)
-    assert f"rid={request_id}" in balancer.access_log.read_text()
+    # nginx writes the access log line after it has answered.
+    wait_until(
+        lambda: f"rid={request_id}" in balancer.access_log.read_text(),
+        timeout=5,
+        what="the request's line in the access log",
+    )
 
 
 def test_renditions_keep_the_apps_cache_header_and_are_never_sniffed(
