@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -78,6 +77,5 @@ def test_a_running_process_keeps_its_files(tmp_path):
     finally:
         process.kill()
         process.wait(timeout=10)
-    time.sleep(0.05)
     assert fold_exited_processes(tmp_path) == 2
     assert values(folder_metrics(tmp_path))["pinstablr_test_things_total{kind=a}"] == 6
