@@ -2,8 +2,8 @@
 
 Permissions as everywhere (``permissions.py``, ``selectors.py``): the team's model-level
 ``view_report`` to reach the endpoints, an object grant per report. The list is filtered
-through ``reports_for_user``; a single report is checked by ``ObjectPermissionsWithView``
-(404 for a report the user may not read).
+through ``reports_for_user``, and so is a single report (404 for one the user may not read),
+as on the dashboard page.
 """
 
 from __future__ import annotations
@@ -82,9 +82,13 @@ class ReportDetailApi(generics.GenericAPIView):
 
     serializer_class = ReportRowOutputSerializer
     permission_classes = [ObjectPermissionsWithView]
-    queryset = Report.objects.all()
     lookup_field = "key"
     pagination_class = DayOrderPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Report.objects.none()
+        return reports_for_user(user=self.request.user)  # as the dashboard page finds it
 
     @extend_schema(
         parameters=[
