@@ -21,8 +21,10 @@ demo: migrate
 	$(PY) manage.py load_demo_data
 	$(PY) manage.py load_site_experiments
 
-run: demo
-	$(PY) deploy/local/serve_embedded.py
+# Migrates, loads the demo data, serves; the terminal shows where and who can sign in, the
+# processes' output goes to var/log/run.log.
+run: install
+	@$(PY) -m deploy.local.serve_embedded --prepare
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -38,30 +40,30 @@ pytest: install
 test: lint typecheck pytest
 
 topology-up: install
-	$(PY) deploy/local/topology.py up
+	$(PY) -m deploy.local.topology up
 
 topology-down:
-	$(PY) deploy/local/topology.py down
+	$(PY) -m deploy.local.topology down
 
 topology-status:
-	$(PY) deploy/local/topology.py status
+	$(PY) -m deploy.local.topology status
 
 s3-up: install
-	$(PY) deploy/local/s3.py up
+	$(PY) -m deploy.local.s3 up
 
 s3-down:
-	$(PY) deploy/local/s3.py down
+	$(PY) -m deploy.local.s3 down
 
 # The whole production-like cluster on 127.0.0.1 (nginx, 3 web servers, MariaDB topology,
-# Redis, RabbitMQ, SeaweedFS, workers, beat): deploy/local/cluster.py.
+# Redis, RabbitMQ, SeaweedFS, workers, beat): python -m deploy.local.cluster.
 cluster: install
-	$(PY) deploy/local/cluster.py up
+	$(PY) -m deploy.local.cluster up
 
 cluster-down:
-	$(PY) deploy/local/cluster.py down
+	$(PY) -m deploy.local.cluster down
 
 cluster-status:
-	$(PY) deploy/local/cluster.py status
+	$(PY) -m deploy.local.cluster status
 
 clean: cluster-down topology-down s3-down
 	rm -rf var

@@ -32,7 +32,7 @@ A failed upload (the web server died with it) is retried by the client with the 
 the service answers an upload of bytes the user already has with that photo, so a retry
 never doubles it.
 
-    .venv/bin/python deploy/local/cluster.py up
+    .venv/bin/python -m deploy.local.cluster up
     .venv/bin/python bench/cluster_scenario.py          # ~2.5 minutes: baseline, then kills
     .venv/bin/python bench/cluster_scenario.py --no-baseline --json results.json
 """
@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.util
 import io
 import json
 import os
@@ -62,8 +61,14 @@ from typing import Any
 import requests
 from PIL import Image
 
+if __name__ == "__main__" and not __package__:  # run as a file: run the package's module
+    _PATH = os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.getenv("PYTHONPATH", "")])
+    _ARGV = [sys.executable, "-m", "bench.cluster_scenario", *sys.argv[1:]]
+    os.execve(sys.executable, _ARGV, {**os.environ, "PYTHONPATH": _PATH})  # noqa: S606
+
+from deploy.local import cluster as local_cluster
+
 REPO = Path(__file__).resolve().parents[1]
-CLUSTER_SCRIPT = REPO / "deploy" / "local" / "cluster.py"
 IDEMPOTENT = ("GET", "PUT", "DELETE", "HEAD")
 TASK_LINE = re.compile(
     rb"Task apps\.photos\.tasks\.process_photo\[([0-9a-f-]+)\] (received|succeeded|failed|retry)"
@@ -110,16 +115,6 @@ for name in json.loads(os.environ["SCENARIO_USERS"]):
     tokens[name] = api_token_create(user=user, name="cluster scenario")[1]
 print("RESULT " + json.dumps(tokens))
 """
-
-
-def load_cluster() -> ModuleType:
-    """deploy/local/cluster.py as a module."""
-    spec = importlib.util.spec_from_file_location("pinstablr_local_cluster", CLUSTER_SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,10 +280,10 @@ class Scenario:
     def cli(self, *args: str) -> None:
         """``cluster.py`` as a separate process, as a person would run it."""
         subprocess.run(
-            [self.cluster.python(), str(CLUSTER_SCRIPT),
+            [self.cluster.python(), "-m", "deploy.local.cluster",
              "--state-dir", str(self.layout.state_dir), "--port-base", str(self.layout.port_base),
              *args],
-            check=True, capture_output=True, timeout=180,
+            cwd=REPO, check=True, capture_output=True, timeout=180,
         )  # fmt: skip
 
     def request(
@@ -702,10 +697,12 @@ def main() -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
-    cluster = load_cluster()
+    cluster = local_cluster
     layout = cluster.layout(args.state_dir, args.port_base)
     if not all(row["alive"] for row in cluster.status(layout)):
-        print("the cluster is not (fully) up: run deploy/local/cluster.py up", file=sys.stderr)
+        print(
+            "the cluster is not (fully) up: run python -m deploy.local.cluster up", file=sys.stderr
+        )
         return 1
     results = {}
     if not args.no_baseline:

@@ -48,7 +48,6 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import datetime  # noqa: E402
 import importlib.metadata  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
@@ -63,6 +62,8 @@ from dataclasses import dataclass, field  # noqa: E402
 from types import ModuleType  # noqa: E402
 
 import requests  # noqa: E402
+
+from deploy.local import topology as local_topology  # noqa: E402
 
 BASE_DIR = REPO / "var" / "bench-topology"
 VAR_DIR = REPO / "var" / "bench-http"
@@ -237,17 +238,6 @@ def print_environment(redis_url: str) -> None:
 # --------------------------------------------------------------------------------------------
 # Servers
 # --------------------------------------------------------------------------------------------
-
-
-def load_topology() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "pinstablr_topology", REPO / "deploy" / "local" / "topology.py"
-    )
-    if spec is None or spec.loader is None:
-        raise BenchError("cannot load deploy/local/topology.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def app_environment(topology_info: dict, redis_url: str) -> dict[str, str]:
@@ -504,14 +494,14 @@ class Meters:
             (own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime) * CLOCK_TICKS
         )
         values["cpu.all"], values["cpu.busy"] = machine_cpu_ticks()
-        for server in DATABASE_SERVERS:
+        for database_server in DATABASE_SERVERS:
             rows = self.topology.sql(
-                server,
+                database_server,
                 "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Connections')",
                 base_dir=BASE_DIR,
             )
             for name, value in rows:
-                values[f"{server}.{name}"] = int(value)
+                values[f"{database_server}.{name}"] = int(value)
         values["redis"] = int(self.redis.info("stats")["total_commands_processed"])
         return values
 
@@ -659,7 +649,7 @@ def run(args: argparse.Namespace) -> int:
     import redis
 
     os.environ["PINSTABLR_TOPOLOGY_PORT_BASE"] = str(args.port_base)
-    topology = load_topology()
+    topology = local_topology
     was_running = topology.server_pid("primary", base_dir=BASE_DIR) is not None
     with contextlib.ExitStack() as cleanup:
         print("== setup", flush=True)
@@ -669,10 +659,10 @@ def run(args: argparse.Namespace) -> int:
         info = topology.up(base_dir=BASE_DIR)
         ports = ", ".join(str(s["port"]) for s in info["servers"].values())
         print(f"topology up in {time.monotonic() - step:.1f}s (ports {ports}; {BASE_DIR})")
-        for server, database in (("primary", APP_DATABASE), ("experiments", EXPERIMENTS_DATABASE)):
-            topology.sql(server, f"DROP DATABASE IF EXISTS {database}", base_dir=BASE_DIR)
+        for name, database in (("primary", APP_DATABASE), ("experiments", EXPERIMENTS_DATABASE)):
+            topology.sql(name, f"DROP DATABASE IF EXISTS {database}", base_dir=BASE_DIR)
             topology.sql(
-                server, f"CREATE DATABASE {database} CHARACTER SET utf8mb4", base_dir=BASE_DIR
+                name, f"CREATE DATABASE {database} CHARACTER SET utf8mb4", base_dir=BASE_DIR
             )
         cache = redis.Redis.from_url(redis_url, socket_timeout=5)
         cache.flushdb()

@@ -24,6 +24,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_PHOTOS = REPO.parent / "shared" / "data" / "photos"
@@ -51,7 +55,7 @@ def setup_django(var_dir: Path) -> None:
     options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     for key in ("data_folder_in", "data_folder_out", "processed_folder"):
         if options.get(key):
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
+            Path(str(options[key])).mkdir(parents=True, exist_ok=True)
 
 
 def synthetic_photos(folder: Path) -> list[Path]:
@@ -143,7 +147,7 @@ def run(args: argparse.Namespace, var_dir: Path) -> None:
             {"image": _named_file(path), "caption": "bench"},
         )
         wall, start = time.perf_counter(), time.process_time()
-        response = client.generic("POST", "/api/v1/photos/", body, content_type=MULTIPART_CONTENT)
+        response = client.post("/api/v1/photos/", body, content_type=MULTIPART_CONTENT)
         cpu_ms = (time.process_time() - start) * 1000
         wall_ms = (time.perf_counter() - wall) * 1000
         photo_id = response.json().get("id") if response.status_code in (200, 201) else None
@@ -229,7 +233,7 @@ def run(args: argparse.Namespace, var_dir: Path) -> None:
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
 
 
-def _named_file(path: Path):  # type: ignore[no-untyped-def]
+def _named_file(path: Path) -> SimpleUploadedFile:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/jpeg")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import requests
 
@@ -88,15 +86,3 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     except ProcessLookupError:
         return
     process.wait(timeout=30)
-
-
-def load_local_script(name: str) -> ModuleType:
-    """A script of deploy/local/ (topology.py, s3.py) loaded as a module."""
-    spec = importlib.util.spec_from_file_location(
-        f"pinstablr_local_{name}", REPO / "deploy" / "local" / f"{name}.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

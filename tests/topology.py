@@ -20,10 +20,10 @@ from types import ModuleType
 import pytest
 import requests
 
+from deploy.local import topology as topology_module
 from tests.processes import (
     app_environment,
     create_token,
-    load_local_script,
     manage,
     start_gunicorn,
     stop,
@@ -90,7 +90,7 @@ def topology() -> Iterator[Topology]:
     if shutil.which("mariadbd") is None and not Path("/usr/sbin/mariadbd").exists():
         missing("MariaDB server binaries are not installed (Debian package mariadb-server)")
     os.environ["PINSTABLR_TOPOLOGY_PORT_BASE"] = PORT_BASE
-    module = load_local_script("topology")
+    module = topology_module
     was_running = module.server_pid("primary", base_dir=BASE_DIR) is not None
     try:
         info = module.up(base_dir=BASE_DIR)

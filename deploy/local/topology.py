@@ -13,17 +13,19 @@ any system MariaDB on 127.0.0.1:3306::
 
 Usage::
 
-    python3 deploy/local/topology.py up|down|status|env [--base-dir DIR]
-    python3 deploy/local/topology.py down --purge     # also delete the base directory
-    python3 deploy/local/topology.py env --json       # URLs plus per-server sockets and ports
-    eval "$(python3 deploy/local/topology.py env)"    # export the Django settings contract
+    python3 -m deploy.local.topology up|down|status|env [--base-dir DIR]
+    python3 -m deploy.local.topology down --purge     # also delete the base directory
+    python3 -m deploy.local.topology env --json       # URLs plus per-server sockets and ports
+    eval "$(python3 -m deploy.local.topology env)"    # export the Django settings contract
+
+(from the repository's root; ``python3 deploy/local/topology.py`` runs the same module.)
 
 The base directory defaults to ``<repo>/var/topology`` and can be overridden with
 ``PINSTABLR_TOPOLOGY_DIR`` or ``--base-dir``; the port base defaults to 3307 and can be overridden
 with ``PINSTABLR_TOPOLOGY_PORT_BASE`` (change it only while the topology is down; the next
 ``up`` repoints the replicas).  The same functions are importable by path (for pytest
 fixtures): ``up``, ``down``, ``status``, ``server_pid``, ``start_server``, ``stop_server`` and
-``sql``.
+``sql`` (``from deploy.local import topology``).
 
 Layout and the reasons behind it:
 
@@ -98,14 +100,16 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# The sibling helper module, also when this file is loaded by path (tests, benchmarks).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import procutil
+if __name__ == "__main__" and not __package__:  # run as a file: run the package's module
+    _PATH = os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.getenv("PYTHONPATH", "")])
+    _ARGV = [sys.executable, "-m", "deploy.local.topology", *sys.argv[1:]]
+    os.execve(sys.executable, _ARGV, {**os.environ, "PYTHONPATH": _PATH})  # noqa: S606
+
+from deploy.local import processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASE_DIR = REPO_ROOT / "var" / "topology"
@@ -121,6 +125,7 @@ ADMIN = "/usr/bin/mariadb-admin"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 REPLICATION_TIMEOUT = 10
+LOCK_FILE = "topology.lock"  # serialises up/down/start_server of several test workers
 SOCKET_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 
 REPL_USER, REPL_PASSWORD = "repl", "repl"
@@ -161,9 +166,6 @@ SERVERS: tuple[ServerSpec, ...] = (
     ServerSpec("experiments", 4, 5, "standalone"),
 )
 SPECS = {spec.name: spec for spec in SERVERS}
-
-# Popen handles of servers started by this process, kept so that exited children get reaped.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass(frozen=True)
@@ -381,38 +383,12 @@ def require_binaries() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _reap(pid: int) -> None:
-    """Collect the exit status of ``pid`` if it is an exited child of this process."""
-    child = _CHILDREN.get(pid)
-    if child is not None and child.poll() is not None:
-        _CHILDREN.pop(pid, None)
-
-
-def _pid_alive(pid: int) -> bool:
-    """Return whether ``pid`` exists and is not a zombie."""
-    _reap(pid)
-    return procutil.proc_alive(pid)
-
-
-def _is_our_server(pid: int, server: Server) -> bool:
-    """Return whether ``pid`` is a live mariadbd started with this server's option file."""
-    argv = procutil.proc_cmdline(pid) if _pid_alive(pid) else None
-    return (
-        argv is not None
-        and len(argv) > 1
-        and argv[1].decode(errors="replace") == (server.defaults_arg())
-    )
-
-
 def _find_pid(server: Server) -> int | None:
     """Return the server's pid from its pid file, or by scanning /proc if the file is stale."""
-    try:
-        pid = int(server.pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        pid = 0
-    if pid > 0 and _is_our_server(pid, server):
-        return pid
-    found = procutil.scan_proc(lambda candidate: _is_our_server(candidate, server))
+    found = processes.find_pids(
+        server.pid_file,
+        lambda argv: len(argv) > 1 and argv[1].decode(errors="replace") == server.defaults_arg(),
+    )
     return found[0] if found else None
 
 
@@ -444,11 +420,7 @@ def _ping(server: Server) -> bool:
 
 def log_tail(server: Server, lines: int = 25) -> str:
     """Return the last lines of the server's error log."""
-    try:
-        content = server.error_log.read_text(errors="replace").splitlines()
-    except FileNotFoundError:
-        return "(no error log)"
-    return "\n".join(content[-lines:])
+    return processes.log_tail(server.error_log, lines=lines)
 
 
 def _port_in_use(port: int) -> bool:
@@ -511,7 +483,7 @@ def _spawn(server: Server) -> subprocess.Popen[bytes]:
             close_fds=True,
             cwd=server.root,
         )
-    _CHILDREN[child.pid] = child
+    processes.track(child)
     return child
 
 
@@ -519,10 +491,8 @@ def _wait_ready(server: Server, pid: int) -> None:
     """Wait until ``server`` (process ``pid``) answers pings; raise with the log tail otherwise."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        child = _CHILDREN.get(pid)
-        exit_code = child.poll() if child is not None else None
-        if exit_code is not None or not _pid_alive(pid):
-            _CHILDREN.pop(pid, None)
+        if not processes.alive(pid):
+            exit_code = processes.forget(pid)
             raise TopologyError(
                 f"mariadbd for {server.name} (pid {pid}) exited during startup"
                 f"{'' if exit_code is None else f' with status {exit_code}'}; "
@@ -578,7 +548,7 @@ def start_server(name: str, base_dir: str | os.PathLike[str] | None = None) -> i
     require_binaries()
     server = get_server(name, base_dir)
     check_socket_paths([server])
-    with _locked(server.base_dir):
+    with processes.locked(server.base_dir / LOCK_FILE):
         _start_many([server])
     pid = _find_pid(server)
     if pid is None:
@@ -589,24 +559,8 @@ def start_server(name: str, base_dir: str | os.PathLike[str] | None = None) -> i
 def stop_server(name: str, base_dir: str | os.PathLike[str] | None = None) -> None:
     """Stop one server cleanly (SHUTDOWN, then SIGTERM, then SIGKILL)."""
     server = get_server(name, base_dir)
-    with _locked(server.base_dir):
+    with processes.locked(server.base_dir / LOCK_FILE):
         _stop(server)
-
-
-@contextlib.contextmanager
-def _locked(base: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``base`` while changing the topology.
-
-    Serialises concurrent ``up``/``down``/``start_server`` calls, e.g. from several pytest-xdist
-    workers sharing one topology.  Not re-entrant: public functions never nest it.
-    """
-    with procutil.file_lock(base / "topology.lock"):
-        yield
-
-
-def _wait_exit(pid: int, timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for ``pid`` to exit; return whether it did."""
-    return procutil.wait_gone(pid, timeout, _pid_alive)
 
 
 def _stop(server: Server) -> None:
@@ -619,17 +573,17 @@ def _stop(server: Server) -> None:
     # the pid until it vanishes, which a not-yet-reaped (zombie) server never does.
     with contextlib.suppress(TopologyError, subprocess.TimeoutExpired):
         _run_sql(server, "SHUTDOWN;", timeout=STOP_TIMEOUT)  # else: the signals below
-    if not _wait_exit(pid, STOP_TIMEOUT):
+    if not processes.wait_exit(pid, STOP_TIMEOUT):
         for sig, grace in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 break
-            if _wait_exit(pid, grace):
+            if processes.wait_exit(pid, grace):
                 break
         else:
             raise TopologyError(f"{server.name} (pid {pid}) survived SIGKILL")
-    _CHILDREN.pop(pid, None)
+    processes.forget(pid)
     server.pid_file.unlink(missing_ok=True)
 
 
@@ -881,7 +835,7 @@ def up(base_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     primary = by_name["primary"]
     replicas = [server for server in all_servers if server.role == "replica"]
     check_socket_paths(all_servers)
-    with _locked(primary.base_dir):
+    with processes.locked(primary.base_dir / LOCK_FILE):
         _start_many(all_servers)
         provision(primary, APP_DATABASE)
         provision(by_name["experiments"], EXPERIMENTS_DATABASE)
@@ -898,7 +852,7 @@ def down(base_dir: str | os.PathLike[str] | None = None, purge: bool = False) ->
     if not base.exists():
         _stop_all(all_servers)  # nothing on disk; still stop any server found in /proc
         return
-    with _locked(base):
+    with processes.locked(base / LOCK_FILE):
         _stop_all(all_servers)
         if purge:
             shutil.rmtree(base)
@@ -1008,7 +962,7 @@ def main(argv: list[str] | None = None) -> int:
             for entry in status(args.base_dir):
                 print(format_status(entry))
             print(f"topology up in {elapsed:.2f}s (base dir {resolve_base_dir(args.base_dir)})")
-            print(f'load the settings with: eval "$(python3 {sys.argv[0]} env)"')
+            print('load the settings with: eval "$(python3 -m deploy.local.topology env)"')
             return 0
         if args.command == "down":
             started = time.monotonic()

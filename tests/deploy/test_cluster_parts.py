@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local import cluster
+from deploy.local import processes as supervise
 from tests.deploy.test_nginx import directives, nginx_binary
-from tests.processes import load_local_script
 
-cluster = load_local_script("cluster")
 cluster_nginx = cluster.cluster_nginx
-supervise = cluster.supervise
 
 
 def test_the_rendered_configuration_is_the_shipped_one_on_loopback_ports():
@@ -135,9 +134,8 @@ def test_a_pid_file_naming_a_reused_pid_is_not_ours(tmp_path):
 @pytest.mark.parametrize("argv", [["status", "--port-base", "80"], ["start"], ["stop", "nope"]])
 def test_the_command_line_refuses_bad_input(argv, tmp_path):
     result = subprocess.run(
-        [sys.executable, str(cluster.REPO_ROOT / "deploy/local/cluster.py"),
-         "--state-dir", str(tmp_path), *argv],
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "deploy.local.cluster", "--state-dir", str(tmp_path), *argv],
+        cwd=cluster.REPO_ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode in (1, 2)
     assert "error" in result.stderr

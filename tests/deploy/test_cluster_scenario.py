@@ -14,7 +14,6 @@ image worker are killed, shows readiness following the primary, and is taken dow
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import json
 import shutil
 import socket
@@ -28,7 +27,9 @@ from types import ModuleType
 import pytest
 import requests
 
-from tests.processes import REPO, load_local_script
+from bench import cluster_scenario
+from deploy.local import cluster as cluster_module
+from tests.processes import REPO
 from tests.services import missing
 
 pytestmark = [
@@ -45,16 +46,15 @@ TEST_CLUSTERS = REPO / "var" / "test-cluster"
 # lock on its base). Clear of the suite's other servers (MariaDB 23306+, SeaweedFS 18333+ and
 # 28333+, the HTTP benchmark's 24306+) and of a developer's cluster (26000).
 PORT_BASES = (27000, 29000, 31000, 33000)
-CLUSTER_SCRIPT = REPO / "deploy" / "local" / "cluster.py"
 ARTIFACTS = REPO / "test-artifacts" / "cluster"
 
 
 def cli(layout, *args: str) -> subprocess.CompletedProcess[str]:
     """``deploy/local/cluster.py`` for the test cluster, in a process of its own."""
     return subprocess.run(
-        [sys.executable, str(CLUSTER_SCRIPT), "--state-dir", str(layout.state_dir),
+        [sys.executable, "-m", "deploy.local.cluster", "--state-dir", str(layout.state_dir),
          "--port-base", str(layout.port_base), *args],
-        capture_output=True, text=True, timeout=400,
+        cwd=REPO, capture_output=True, text=True, timeout=400,
     )  # fmt: skip
 
 
@@ -62,22 +62,10 @@ def output(result: subprocess.CompletedProcess[str]) -> str:
     return (result.stdout + result.stderr)[-4000:]
 
 
-def load_scenario() -> ModuleType:
-    """bench/cluster_scenario.py (bench/ is not a package)."""
-    path = REPO / "bench" / "cluster_scenario.py"
-    spec = importlib.util.spec_from_file_location("pinstablr_bench_cluster_scenario", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def cluster() -> ModuleType:
     """deploy/local/cluster.py as a module, or skip when a server program is missing."""
-    module = load_local_script("cluster")
+    module = cluster_module
     try:
         module.require_programs()
     except (module.ClusterError, module.topology.TopologyError) as error:
@@ -197,7 +185,7 @@ def test_up_again_starts_nothing(cluster, layout, running):
 
 
 def test_load_while_a_web_server_and_an_image_worker_are_killed(cluster, layout, running):
-    scenario = load_scenario()
+    scenario = cluster_scenario
     result = scenario.Scenario(cluster, layout, scenario.Config()).run()
     print(scenario.format_result(result))
 
@@ -269,6 +257,6 @@ def test_down_stops_every_process_it_started(cluster, layout, running):
     assert len(pids) == 17
     result = cli(layout, "down")
     assert result.returncode == 0, output(result)
-    assert [pid for pid in pids if cluster.supervise.alive(pid)] == []
+    assert [pid for pid in pids if cluster.processes.alive(pid)] == []
     assert cluster.leftovers(layout) == []
     assert listening_addresses(cluster_ports(layout)) == {}

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from deploy.local import topology
 from pinstablr.db.classification import MAIN
 from pinstablr.db.console_schema import apply, console_access_problems, plan_for
 from pinstablr.settings.required import REQUIRED_VARIABLES, S3_VARIABLES
 from tests.deploy.tools import DEPLOY, REPO
-from tests.processes import load_local_script
 from tests.services import missing
 
 COMPOSE_FILE = DEPLOY / "compose.yaml"
@@ -367,7 +367,6 @@ def source_init_script(
 
 @pytest.mark.mysql
 def test_mariadb_init_scripts_set_up_accounts_and_gtid_replication(tmp_path, monkeypatch):
-    topology = load_local_script("topology")
     if not all(os.access(p, os.X_OK) for p in (topology.MARIADBD, topology.INSTALL_DB)):
         missing("MariaDB server binaries are not installed (Debian package mariadb-server)")
     monkeypatch.setenv(topology.ENV_PORT_BASE, str(free_port_base(len(topology.SERVERS))))

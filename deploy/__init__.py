@@ -1,0 +1,1 @@
+"""How Pinstablr is deployed; deploy.local starts real servers on this machine."""

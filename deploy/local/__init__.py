@@ -1,0 +1,1 @@
+"""Local servers on loopback: the MariaDB topology, S3, the whole cluster."""
