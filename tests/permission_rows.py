@@ -11,7 +11,8 @@ owns the experiment); ``ux_other`` (member of another UX team); ``ops``; ``admin
 A role missing from ``expected`` is not checked for that row.
 
 A ``matrix_rows`` module may define ``populate_world(world)`` to add its objects (and grants)
-to the world every row is checked against.
+to the world every row is checked against. The world is built once: each case runs in a
+transaction rolled back after it, with a copy of the files the world wrote.
 """
 
 from __future__ import annotations
