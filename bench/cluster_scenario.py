@@ -62,7 +62,8 @@ import requests
 from PIL import Image
 
 if __name__ == "__main__" and not __package__:  # run as a file: run the package's module
-    _PATH = os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.getenv("PYTHONPATH", "")])
+    _ROOT = str(Path(__file__).resolve().parents[1])
+    _PATH = os.pathsep.join(filter(None, [_ROOT, os.getenv("PYTHONPATH")]))
     _ARGV = [sys.executable, "-m", "bench.cluster_scenario", *sys.argv[1:]]
     os.execve(sys.executable, _ARGV, {**os.environ, "PYTHONPATH": _PATH})  # noqa: S606
 

@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if not __package__:  # run as a file: run the package's module, which imports the project
-        _PATH = os.pathsep.join([str(REPO), os.getenv("PYTHONPATH", "")])
+        _PATH = os.pathsep.join(filter(None, [str(REPO), os.getenv("PYTHONPATH")]))
         _ARGV = [sys.executable, "-m", "deploy.local.serve_embedded", *sys.argv[1:]]
         os.execve(sys.executable, _ARGV, {**os.environ, "PYTHONPATH": _PATH})  # noqa: S606
     sys.exit(main())
