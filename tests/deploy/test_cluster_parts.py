@@ -16,6 +16,7 @@ import pytest
 from deploy.local import cluster
 from deploy.local import processes as supervise
 from tests.deploy.test_nginx import directives, nginx_binary
+from tests.waiting import wait_until
 
 cluster_nginx = cluster.cluster_nginx
 
@@ -109,10 +110,10 @@ def test_stop_ends_the_process_and_descendants_that_left_its_group(tmp_path):
 def test_stop_kills_what_ignores_sigterm(tmp_path):
     pid_file = tmp_path / "stubborn.pid"
     supervise.spawn(
-        ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"], env=dict(os.environ),
-        log=tmp_path / "stubborn.log", pid_file=pid_file, cwd=tmp_path,
+        ["sh", "-c", "trap '' TERM; : > trapped; while :; do sleep 0.1; done"],
+        env=dict(os.environ), log=tmp_path / "stubborn.log", pid_file=pid_file, cwd=tmp_path,
     )  # fmt: skip
-    time.sleep(0.2)
+    wait_until((tmp_path / "trapped").exists, timeout=10, what="the shell to ignore SIGTERM")
     record = supervise.read_pid(pid_file)
     assert record is not None
     began = time.monotonic()
