@@ -120,7 +120,9 @@ EXPERIMENTS_CORPUS: list[tuple[str, str]] = [
     ("comment_salt", "SELECT id /*!50000 , salt */ FROM experiments_experiment"),
 ]  # fmt: skip
 
-MARKER = "zq7"  # in every planted value, so a leak is found whatever the column
+# In every planted value, so a leak is found whatever the column; long enough that no random
+# token on a page (the CSRF token) holds it by chance.
+MARKER = "Zq7xQ9"
 
 
 def plant_secrets() -> dict[str, Any]:
