@@ -59,6 +59,7 @@ def profile_search(*, query: str, viewer: User | AnonymousUser | None = None) ->
 
 
 def user_get_active(*, username: str) -> User:
+    """The active user named ``username``, or 404."""
     return get_object_or_404(User, username=username, is_active=True)
 
 

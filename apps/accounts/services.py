@@ -56,6 +56,7 @@ def user_follow(*, follower: User, followee: User) -> bool:
 
 
 def user_unfollow(*, follower: User, followee: User) -> bool:
+    """Stop ``follower`` following ``followee``; whether they did."""
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
     if deleted:
         bump(cache_keys.follows(follower.pk))

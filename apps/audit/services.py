@@ -21,6 +21,7 @@ class Target(NamedTuple):
 
 
 def describe(obj: models.Model) -> Target:
+    """What the audit log records of ``obj``: its model, id and name."""
     return Target(obj._meta.label_lower, str(obj.pk), str(obj)[:200])
 
 

@@ -62,8 +62,10 @@ def photo_explore(*, viewer: User | AnonymousUser | None) -> QuerySet[Photo]:
 
 
 def comment_list(*, photo: Photo) -> QuerySet[Comment]:
+    """``photo``'s comments with their authors."""
     return photo.comments.select_related("author")
 
 
 def tag_search(*, query: str) -> QuerySet[Tag]:
+    """Tags starting with ``query`` (a leading # ignored), by name."""
     return Tag.objects.filter(name__istartswith=query.lstrip("#").lower()).order_by("name")

@@ -95,6 +95,7 @@ def report_freshness_map(
 
 
 def report_freshness(*, report: Report, now: dt.datetime | None = None) -> Freshness:
+    """How current ``report``'s data is (see :func:`report_freshness_map`)."""
     return report_freshness_map(reports=[report], now=now)[report.pk]
 
 

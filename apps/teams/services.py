@@ -33,12 +33,14 @@ def team_apply_purpose(*, team: Team) -> None:
 
 @transaction.atomic(using=PRIMARY)
 def team_create(*, name: str, purpose: str, description: str = "") -> Team:
+    """A new team: its group, and its purpose's permissions."""
     group = Group.objects.create(name=name)
     # Saving a team gives it its purpose's permissions (signals.py).
     return Team.objects.create(group=group, purpose=purpose, description=description)
 
 
 def team_add_member(*, team: Team, user: User) -> None:
+    """Put ``user`` in ``team`` (staff status follows from the team, see signals.py)."""
     user.groups.add(team.group)
 
 
@@ -53,6 +55,7 @@ def users_make_staff(*, user_ids: set[int]) -> None:
 
 
 def team_members_joined(*, user_ids: set[int], group_ids: set[int]) -> None:
+    """Members who joined UX or ops teams get staff status."""
     staff_teams = Team.objects.filter(group_id__in=group_ids, purpose__in=STAFF_PURPOSES)
     if staff_teams.exists():
         users_make_staff(user_ids=user_ids)

@@ -54,6 +54,7 @@ def photo_like(*, user: User, photo: Photo) -> bool:
 
 
 def photo_unlike(*, user: User, photo: Photo) -> bool:
+    """Take back ``user``'s like of ``photo``; whether there was one."""
     deleted, _ = Like.objects.filter(user=user, photo=photo).delete()
     if deleted:
         counters.add(photo.pk, "like_count", -1)
@@ -81,6 +82,7 @@ def comment_create(*, author: User, photo: Photo, text: str) -> Comment:
 
 
 def comment_delete(*, comment: Comment) -> None:
+    """Delete ``comment`` and count it off its photo."""
     with transaction.atomic(using=PRIMARY):
         Photo.objects.filter(pk=comment.photo_id, comment_count__gt=0).update(
             comment_count=F("comment_count") - 1

@@ -119,6 +119,7 @@ def _replace_renditions(photo: Photo, encoded: list[imaging.Encoded], *, formats
 
 
 def enqueue_avif(photo_id: int) -> None:
+    """Queue a ready photo's AVIF renditions (low priority); a broker error is logged."""
     try:
         enqueue("apps.photos.tasks.encode_avif", photo_id, priority=1)
     except Exception:
