@@ -20,7 +20,7 @@ class Target(NamedTuple):
     repr: str
 
 
-def describe(obj: models.Model) -> Target:
+def describe(*, obj: models.Model) -> Target:
     """What the audit log records of ``obj``: its model, id and name."""
     return Target(obj._meta.label_lower, str(obj.pk), str(obj)[:200])
 
@@ -34,7 +34,7 @@ def audit_record(
 ) -> AuditEntry:
     """Record ``action`` on ``target``, by ``actor`` or else the current request's user."""
     actor = actor if actor is not None else current_actor()
-    named = target if isinstance(target, Target) else describe(target)
+    named = target if isinstance(target, Target) else describe(obj=target)
     return AuditEntry.objects.using(PRIMARY).create(
         actor=actor,
         actor_name=actor.get_username() if actor is not None else "",

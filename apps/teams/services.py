@@ -15,7 +15,7 @@ from .models import Team
 from .purposes import PURPOSE_PERMISSIONS, STAFF_PURPOSES
 
 
-def purpose_permissions(purpose: str) -> list[Permission]:
+def purpose_permissions(*, purpose: str) -> list[Permission]:
     """The permissions a team of this purpose gets (those whose apps are installed)."""
     query = Q(pk__in=[])
     for label in PURPOSE_PERMISSIONS.get(purpose, ()):
@@ -26,7 +26,7 @@ def purpose_permissions(purpose: str) -> list[Permission]:
 
 def team_apply_purpose(*, team: Team) -> None:
     """Give the team's group what its purpose needs; extra permissions admins added stay."""
-    team.group.permissions.add(*purpose_permissions(team.purpose))
+    team.group.permissions.add(*purpose_permissions(purpose=team.purpose))
     if team.purpose in STAFF_PURPOSES:
         users_make_staff(user_ids=set(team.group.user_set.values_list("pk", flat=True)))
 

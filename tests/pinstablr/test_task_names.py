@@ -40,8 +40,8 @@ def test_each_queued_name_is_a_registered_task(name):
 def test_photos_are_queued_on_images_before_their_avif_extras(monkeypatch):
     sent = []
     monkeypatch.setattr(app, "send_task", lambda name, **options: sent.append((name, options)))
-    enqueue_processing(7)
-    enqueue_avif(7)
+    enqueue_processing(photo_id=7)
+    enqueue_avif(photo_id=7)
     assert [(name, options["args"], options["priority"]) for name, options in sent] == [
         ("apps.photos.tasks.process_photo", (7,), 6),
         ("apps.photos.tasks.encode_avif", (7,), 1),

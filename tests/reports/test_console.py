@@ -75,7 +75,7 @@ def test_anything_but_one_select_is_refused_clearly_and_changes_nothing(analyst,
     ],
 )
 def test_selects_in_their_usual_shapes_pass_the_check(sql):
-    assert query_check(sql)
+    assert query_check(sql=sql)
 
 
 def test_a_select_returns_its_columns_and_rows_and_is_logged(analyst):
@@ -117,7 +117,7 @@ def test_a_slow_query_is_stopped_at_the_time_limit(analyst, settings):
 
 def test_the_engine_refuses_writes_and_unclassified_reads_even_past_the_text_check():
     PhotoFactory()
-    with console_connection("reporting") as connection:
+    with console_connection(target="reporting") as connection:
         for sql in (
             "DELETE FROM photos_photo",
             "UPDATE photos_photo SET caption = 'x'",
@@ -158,7 +158,7 @@ def test_errors_from_the_database_are_shown_and_logged(analyst):
 
 
 def test_default_is_never_a_target_and_the_console_needs_its_permission(analyst):
-    with pytest.raises(PermissionDenied), console_connection("default"):
+    with pytest.raises(PermissionDenied), console_connection(target="default"):
         pass
     with pytest.raises(PermissionDenied):
         console_run(user=UserFactory(), target="reporting", sql="SELECT 1")
@@ -180,7 +180,10 @@ def test_ux_reads_the_experiments_database_read_only(team_member):
         "SELECT note FROM experiments_forcedvariant",
     ):
         assert console_run(user=ux, target="experiments", sql=sql).status == "refused", sql
-    with console_connection("experiments") as connection, pytest.raises(StatementRefusedByDatabase):
+    with (
+        console_connection(target="experiments") as connection,
+        pytest.raises(StatementRefusedByDatabase),
+    ):
         run_read_only(
             connection, "DELETE FROM experiments_variant", limits=LIMITS,
             classification=EXPERIMENTS,
@@ -190,7 +193,7 @@ def test_ux_reads_the_experiments_database_read_only(team_member):
 
 def test_query_check_refuses_and_explains():
     with pytest.raises(QueryRefused, match="one statement"):
-        query_check("SELECT 1; SELECT 2")
+        query_check(sql="SELECT 1; SELECT 2")
 
 
 def test_a_result_is_cut_at_the_byte_limit_and_long_values_at_the_cell_limit(analyst, settings):

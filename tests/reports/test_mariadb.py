@@ -53,7 +53,7 @@ for target, sql in (("reporting", "UPDATE photos_photo SET caption = 'changed'")
                     ("reporting", "DELETE FROM photos_photo"),
                     ("experiments", "DELETE FROM experiments_variant")):
     try:
-        with console_connection(target) as connection:
+        with console_connection(target=target) as connection:
             run_read_only(connection, sql, classification=TARGET_SCHEMAS[target],
                           limits=Limits(timeout_seconds=5, rows=10, bytes=10000, cell_chars=100))
         result["engine"][target + ":" + sql.split()[0]] = "RAN"

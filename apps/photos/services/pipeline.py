@@ -77,7 +77,7 @@ def photo_process(*, photo_id: int) -> None:
         bump(cache_keys.PHOTOS, cache_keys.photo(photo.pk))
     if photo.upload_key and photo.upload_key != master_key:
         transaction.on_commit(lambda: upload_drop_unused(key=photo.upload_key), using=PRIMARY)
-    transaction.on_commit(lambda: enqueue_avif(photo.pk), using=PRIMARY)
+    transaction.on_commit(lambda: enqueue_avif(photo_id=photo.pk), using=PRIMARY)
 
 
 def _store_renditions(photo: Photo, encoded: list[imaging.Encoded]) -> None:
@@ -118,7 +118,7 @@ def _replace_renditions(photo: Photo, encoded: list[imaging.Encoded], *, formats
         )
 
 
-def enqueue_avif(photo_id: int) -> None:
+def enqueue_avif(*, photo_id: int) -> None:
     """Queue a ready photo's AVIF renditions (low priority); a broker error is logged."""
     try:
         enqueue("apps.photos.tasks.encode_avif", photo_id, priority=1)
@@ -155,5 +155,5 @@ def photos_reprocess_outdated(*, limit: int | None = None) -> int:
         else outdated.values_list("pk", flat=True)
     )
     for photo_id in ids:
-        enqueue_processing(photo_id)
+        enqueue_processing(photo_id=photo_id)
     return len(ids)

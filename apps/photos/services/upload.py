@@ -76,7 +76,7 @@ def photo_create(
     except TooManyPending:
         upload_drop_unused(key=key)
         raise
-    transaction.on_commit(lambda: enqueue_processing(photo.pk), using=PRIMARY)
+    transaction.on_commit(lambda: enqueue_processing(photo_id=photo.pk), using=PRIMARY)
     return photo, True
 
 
@@ -86,7 +86,7 @@ def upload_drop_unused(*, key: str) -> None:
         storage.delete_quietly(storage.originals(), key)
 
 
-def enqueue_processing(photo_id: int) -> None:
+def enqueue_processing(*, photo_id: int) -> None:
     """Queue a photo for the image workers; a dead broker leaves it pending, not lost.
 
     Pending photos are queued again by the ``requeue_pending_photos`` task once the broker
@@ -106,5 +106,5 @@ def photos_requeue_pending(*, older_than_seconds: int = 300) -> int:
     )
     ids = list(stuck.values_list("pk", flat=True)[:1000])
     for photo_id in ids:
-        enqueue_processing(photo_id)
+        enqueue_processing(photo_id=photo_id)
     return len(ids)

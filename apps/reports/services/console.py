@@ -105,7 +105,7 @@ def console_limits() -> Limits:
     )
 
 
-def console_unreadable_tables(target: str) -> dict[str, DataClass]:
+def console_unreadable_tables(*, target: str) -> dict[str, DataClass]:
     """Tables of ``target``'s schema with no reportable column, with their class."""
     schema = TARGET_SCHEMAS[target]
     return {
@@ -119,7 +119,7 @@ def _strip(sql: str) -> str:
     return sqlparse.format(sql, strip_comments=True).strip().rstrip(";").strip()
 
 
-def query_check(sql: str, *, target: str = SavedQuery.Target.REPORTING) -> str:
+def query_check(*, sql: str, target: str = SavedQuery.Target.REPORTING) -> str:
     """The statement to run, or :class:`QueryRefused` with the reason.
 
     One statement, a SELECT (``WITH ... SELECT`` included), none of the clauses that write
@@ -154,7 +154,7 @@ def query_check(sql: str, *, target: str = SavedQuery.Target.REPORTING) -> str:
     for pattern, reason in FORBIDDEN_PHRASES:
         if pattern.search(_without_literals(parsed)):
             raise QueryRefused(f"Refused: {reason}. The console only reads.")
-    unreadable = console_unreadable_tables(target)
+    unreadable = console_unreadable_tables(target=target)
     for token in parsed.flatten():
         name = token.value.strip('`"[]').lower()
         is_name = token.ttype in T.Name or token.ttype in T.Literal.String.Symbol
@@ -179,7 +179,7 @@ def _without_literals(parsed: sqlparse.sql.Statement) -> str:
     )
 
 
-def explain_refusal(target: str, error: str) -> str:
+def explain_refusal(*, target: str, error: str) -> str:
     """The database's refusal in the classification's words, with what can be read instead."""
     schema = TARGET_SCHEMAS[target]
     if match := _PROHIBITED.search(error):
@@ -195,7 +195,7 @@ def explain_refusal(target: str, error: str) -> str:
     return f"The database refused to run this as a read-only query: {error}"
 
 
-def explain_error(target: str, error: str) -> tuple[bool, str]:
+def explain_error(*, target: str, error: str) -> tuple[bool, str]:
     """A database error in the classification's words where it names a withheld column or
     table: (whether the classification withheld it, the message)."""
     schema = TARGET_SCHEMAS[target]
@@ -205,7 +205,7 @@ def explain_error(target: str, error: str) -> tuple[bool, str]:
         return True, message
     if match := _MISSING_TABLE.search(error):
         table = match.group(1) or match.group(2) or ""
-        if data_class := console_unreadable_tables(target).get(table):
+        if data_class := console_unreadable_tables(target=target).get(table):
             return True, _unreadable_table_message(table, data_class)
     return False, f"The database answered with an error: {error}"
 
@@ -236,7 +236,7 @@ def _hidden_column_message(schema: str, column: str, *, tables: list[str] | None
 
 
 @contextlib.contextmanager
-def console_connection(target: str) -> Iterator[BaseDatabaseWrapper]:
+def console_connection(*, target: str) -> Iterator[BaseDatabaseWrapper]:
     """The connection a console target reads through; never ``default``.
 
     A target with a console account (``PINSTABLR_CONSOLE_*_URL``) gets a connection of its
@@ -316,8 +316,8 @@ def console_run(
     )  # fmt: skip
     started = timezone.now()
     try:
-        statement = query_check(sql, target=target)
-        with _one_run_at_a_time(user), console_connection(target) as connection:
+        statement = query_check(sql=sql, target=target)
+        with _one_run_at_a_time(user), console_connection(target=target) as connection:
             result = run_read_only(
                 connection, statement, limits=limits, classification=TARGET_SCHEMAS[target]
             )
@@ -325,7 +325,7 @@ def console_run(
         outcome.status, outcome.message = QueryRun.Status.REFUSED, str(error)
     except StatementRefusedByDatabase as error:
         outcome.status = QueryRun.Status.REFUSED
-        outcome.message = explain_refusal(target, str(error))
+        outcome.message = explain_refusal(target=target, error=str(error))
     except StatementTimeout:
         outcome.status = QueryRun.Status.TIMEOUT
         outcome.message = (
@@ -336,7 +336,7 @@ def console_run(
     except Exception as error:  # the driver's own errors (syntax, unknown column) included
         if not isinstance(error, DatabaseError) and not _is_driver_error(error):
             raise
-        withheld, outcome.message = explain_error(target, _driver_message(error))
+        withheld, outcome.message = explain_error(target=target, error=_driver_message(error))
         if withheld:
             outcome.status = QueryRun.Status.REFUSED
     else:

@@ -26,7 +26,7 @@ def _checked(*, title: str, sql: str, target: str) -> tuple[str, str]:
     if target not in console_targets():
         raise ValidationError({"target": "Choose a database the console can read."})
     try:
-        query_check(sql, target=target)
+        query_check(sql=sql, target=target)
     except QueryRefused as error:
         raise ValidationError({"sql": str(error)}) from error
     return title, sql.strip()

@@ -30,7 +30,7 @@ class UnknownReport(LookupError):
     """A report row whose key no definition in code has (removed or renamed)."""
 
 
-def definition_for(report: Report) -> ReportDefinition:
+def definition_for(*, report: Report) -> ReportDefinition:
     """The code that computes ``report``."""
     try:
         return REGISTRY[report.key]
@@ -111,7 +111,7 @@ def report_run(
     on ``default`` (the run row locked, so two deliveries of the same task cannot interleave).
     A failure is recorded on the run and raised again.
     """
-    definition = definition_for(report)
+    definition = definition_for(report=report)
     run = _claim(report, window, trigger)
     started = time.monotonic()
     try:
@@ -152,7 +152,7 @@ def report_run(
     return run
 
 
-def windows_between(definition: ReportDefinition, start: dt.date, end: dt.date) -> list[Window]:
+def windows_between(*, definition: ReportDefinition, start: dt.date, end: dt.date) -> list[Window]:
     """The report's windows that hold any day of ``[start, end)``, oldest first."""
     windows: list[Window] = []
     day = start
@@ -169,7 +169,7 @@ def windows_due(*, report: Report, today: dt.date) -> list[Window]:
     The newest complete window always counts (so a scheduled run refreshes it); older
     missing ones are caught up, at most ``CATCH_UP_WINDOWS`` back.
     """
-    definition = definition_for(report)
+    definition = definition_for(report=report)
     newest = definition.window_for(today - dt.timedelta(days=1))
     if newest.end > today:  # the week is not over yet: the one before it
         newest = definition.window_for(newest.start - dt.timedelta(days=1))
@@ -183,7 +183,7 @@ def windows_due(*, report: Report, today: dt.date) -> list[Window]:
             window_end__lte=newest.end,
         ).values_list("window_start", "window_end")
     )
-    candidates = windows_between(definition, oldest_start, newest.end)
+    candidates = windows_between(definition=definition, start=oldest_start, end=newest.end)
     due = [w for w in candidates if (w.start, w.end) not in done]
     if newest not in due:
         due.append(newest)
@@ -231,7 +231,9 @@ def report_backfill(
     result = Backfill()
     reports = Report.objects.filter(key__in=keys) if keys else Report.objects.filter(is_active=True)
     for report in reports.order_by("key"):
-        for window in windows_between(definition_for(report), start, end):
+        for window in windows_between(
+            definition=definition_for(report=report), start=start, end=end
+        ):
             if enqueue:
                 queueing.enqueue(
                     "apps.reports.tasks.run_report_window",
