@@ -77,15 +77,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-if __name__ == "__main__" and not __package__:  # run as a file: run the package's module
-    _ROOT = str(Path(__file__).resolve().parents[2])
-    _PATH = os.pathsep.join(filter(None, [_ROOT, os.getenv("PYTHONPATH")]))
-    _ARGV = [sys.executable, "-m", "deploy.local.cluster", *sys.argv[1:]]
-    os.execve(sys.executable, _ARGV, {**os.environ, "PYTHONPATH": _PATH})  # noqa: S606
+if __name__ == "__main__" and not __package__:  # run as a file: this folder is on sys.path
+    import processes
+
+    processes.rerun_as_module("deploy.local.cluster")
 
 from deploy.local import cluster_nginx, processes, s3, topology
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = processes.REPO_ROOT
 DEFAULT_STATE_DIR = REPO_ROOT / "var" / "cluster"
 DEFAULT_PORT_BASE = 26000
 ENV_STATE_DIR = "PINSTABLR_CLUSTER_DIR"

@@ -16,15 +16,22 @@ after a timeout.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
+import json
 import os
+import shlex
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+# The repository these scripts belong to.
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 KILL_TIMEOUT = 5.0
 LOG_TAIL_BYTES = 64_000
@@ -340,3 +347,57 @@ def stop(pid_file: Path, *, timeout: float) -> int | None:
     pid_file.unlink(missing_ok=True)
     forget(record.pid)
     return record.pid
+
+
+def rerun_as_module(module: str) -> None:
+    """Replace this process with ``python -m module``, the repository on ``PYTHONPATH``.
+
+    For the scripts of this folder run as files (``python deploy/local/topology.py``): they
+    import the ``deploy`` package, which a file run from here cannot see. Nothing edits
+    ``sys.path``; the same command runs as the package's module.
+    """
+    import sys
+
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.getenv("PYTHONPATH")]))
+    argv = [sys.executable, "-m", module, *sys.argv[1:]]
+    os.execve(sys.executable, argv, {**os.environ, "PYTHONPATH": path})  # noqa: S606
+
+
+def command_parser(*, description: str, base_dir_help: str) -> argparse.ArgumentParser:
+    """The command line the local servers' scripts share: ``up|down|status|env`` and options."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("command", choices=("up", "down", "status", "env"))
+    parser.add_argument("--base-dir", help=base_dir_help)
+    parser.add_argument("--purge", action="store_true", help="down: also delete the base dir")
+    parser.add_argument("--json", action="store_true", help="env: print JSON instead of exports")
+    return parser
+
+
+def parse_command(
+    parser: argparse.ArgumentParser, argv: list[str] | None, **only_for: str
+) -> argparse.Namespace:
+    """Parse ``argv``; an option given to a command it does not apply to is an error."""
+    args = parser.parse_args(argv)
+    for option, command in {"purge": "down", "json": "env", **only_for}.items():
+        if getattr(args, option) and args.command != command:
+            parser.error(f"--{option} only applies to {command}")
+    return args
+
+
+def print_environment(env: dict[str, Any], *, as_json: bool) -> None:
+    """Print ``env`` as JSON, or as ``export`` lines for a shell (nested details left out)."""
+    if as_json:
+        print(json.dumps(env, indent=2))
+        return
+    for key, value in env.items():
+        if not isinstance(value, dict):
+            print(f"export {key}={shlex.quote(str(value))}")
+
+
+def timed_down(what: str, stop: Callable[[], None], *, purge: bool) -> int:
+    """Run ``stop`` and say how long ``what`` took to go down; the exit code (0)."""
+    started = time.monotonic()
+    stop()
+    purged = " and purged" if purge else ""
+    print(f"{what} down{purged} in {time.monotonic() - started:.2f}s")
+    return 0

@@ -95,27 +95,24 @@ import importlib.metadata
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import socket
 import stat
-import subprocess
 import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
-if __name__ == "__main__" and not __package__:  # run as a file: run the package's module
-    _ROOT = str(Path(__file__).resolve().parents[2])
-    _PATH = os.pathsep.join(filter(None, [_ROOT, os.getenv("PYTHONPATH")]))
-    _ARGV = [sys.executable, "-m", "deploy.local.s3", *sys.argv[1:]]
-    os.execve(sys.executable, _ARGV, {**os.environ, "PYTHONPATH": _PATH})  # noqa: S606
+if __name__ == "__main__" and not __package__:  # run as a file: this folder is on sys.path
+    import processes
+
+    processes.rerun_as_module("deploy.local.s3")
 
 from deploy.local import processes
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = processes.REPO_ROOT
 DEFAULT_BASE_DIR = REPO_ROOT / "var" / "s3"
 ENV_BASE_DIR = "PINSTABLR_S3_DIR"
 ENV_PORT = "PINSTABLR_S3_PORT"
@@ -415,31 +412,23 @@ def _server_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_ENV_PREFIXES)}
 
 
-def _spawn(binary: str, base: Path, s3_port: int) -> "subprocess.Popen[bytes]":
-    """Write the configuration and start ``weed mini`` detached; return its Popen handle."""
+def _spawn(binary: str, base: Path, s3_port: int) -> int:
+    """Write the configuration and start ``weed mini`` detached; return its pid."""
     paths = _paths(base)
     paths["data"].mkdir(parents=True, exist_ok=True)
     (paths["data"] / "mini.options").unlink(missing_ok=True)
     paths["config"].write_text(json.dumps(s3_config(), indent=2) + "\n")
     paths["config"].chmod(0o600)
     paths["pid"].unlink(missing_ok=True)
-    with open(paths["log"], "ab") as log:
-        log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting weed mini\n".encode())
-        log.flush()
-        child = subprocess.Popen(
-            weed_command(binary, base, s3_port),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-            cwd=base,
-            env=_server_env(),
-        )
-    processes.track(child)
-    paths["pid"].write_text(f"{child.pid}\n")
+    pid = processes.spawn(
+        weed_command(binary, base, s3_port),
+        env=_server_env(),
+        log=paths["log"],
+        pid_file=paths["pid"],
+        cwd=base,
+    )
     paths["port"].write_text(f"{s3_port}\n")
-    return child
+    return pid
 
 
 def _wait_ready(base: Path, pid: int, s3_port: int, log_start: int) -> None:
@@ -493,12 +482,12 @@ def _ensure_started(base: Path) -> int:
             f"stop the other user or choose another {ENV_PORT}"
         )
     log_start = processes.log_size(_paths(base)["log"])
-    child = _spawn(binary, base, port)
+    pid = _spawn(binary, base, port)
     try:
-        _wait_ready(base, child.pid, port, log_start)
+        _wait_ready(base, pid, port, log_start)
     except S3Unavailable:
         with contextlib.suppress(S3Unavailable):
-            _stop_pid(child.pid)
+            _stop_pid(pid)
         _clear_state(base)
         raise
     return port
@@ -602,34 +591,16 @@ def status(base_dir: str | os.PathLike[str] | None = None) -> dict[str, object]:
 # --------------------------------------------------------------------------------------------
 
 
-def print_exports(env: dict[str, str]) -> None:
-    """Print ``export`` lines for the environment contract."""
-    for key, value in env.items():
-        print(f"export {key}={shlex.quote(value)}")
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description="Start and stop the local S3-compatible server (SeaweedFS) for Pinstablr."
-    )
-    parser.add_argument("command", choices=("up", "down", "status", "env"))
-    parser.add_argument(
-        "--base-dir", help=f"state directory (default: ${ENV_BASE_DIR} or {DEFAULT_BASE_DIR})"
+    parser = processes.command_parser(
+        description="Start and stop the local S3-compatible server (SeaweedFS) for Pinstablr.",
+        base_dir_help=f"state directory (default: ${ENV_BASE_DIR} or {DEFAULT_BASE_DIR})",
     )
     parser.add_argument(
         "--bucket", action="append", default=[], help="up: also create this bucket (repeatable)"
     )
-    parser.add_argument("--purge", action="store_true", help="down: also delete the base dir")
-    parser.add_argument("--json", action="store_true", help="env: print JSON instead of exports")
-    args = parser.parse_args(argv)
-    if args.purge and args.command != "down":
-        parser.error("--purge only applies to down")
-    if args.json and args.command != "env":
-        parser.error("--json only applies to env")
-    if args.bucket and args.command != "up":
-        parser.error("--bucket only applies to up")
-    return args
+    return processes.parse_command(parser, argv, bucket="up")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -647,11 +618,9 @@ def main(argv: list[str] | None = None) -> int:
             print('load the settings with: eval "$(python3 -m deploy.local.s3 env)"')
             return 0
         if args.command == "down":
-            started = time.monotonic()
-            down(args.base_dir, purge=args.purge)
-            suffix = " and purged" if args.purge else ""
-            print(f"s3 down{suffix} in {time.monotonic() - started:.2f}s")
-            return 0
+            return processes.timed_down(
+                "s3", lambda: down(args.base_dir, purge=args.purge), purge=args.purge
+            )
         if args.command == "status":
             info = status(args.base_dir)
             if not info["running"]:
@@ -663,11 +632,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"(base dir {info['base_dir']})"
             )
             return 0
-        env = environment(args.base_dir)
-        if args.json:
-            print(json.dumps(env, indent=2))
-        else:
-            print_exports(env)
+        processes.print_environment(environment(args.base_dir), as_json=args.json)
         return 0
     except S3Unavailable as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -89,10 +89,8 @@ import argparse
 import concurrent.futures
 import contextlib
 import hashlib
-import json
 import os
 import pwd
-import shlex
 import shutil
 import signal
 import socket
@@ -104,15 +102,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-if __name__ == "__main__" and not __package__:  # run as a file: run the package's module
-    _ROOT = str(Path(__file__).resolve().parents[2])
-    _PATH = os.pathsep.join(filter(None, [_ROOT, os.getenv("PYTHONPATH")]))
-    _ARGV = [sys.executable, "-m", "deploy.local.topology", *sys.argv[1:]]
-    os.execve(sys.executable, _ARGV, {**os.environ, "PYTHONPATH": _PATH})  # noqa: S606
+if __name__ == "__main__" and not __package__:  # run as a file: this folder is on sys.path
+    import processes
+
+    processes.rerun_as_module("deploy.local.topology")
 
 from deploy.local import processes
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = processes.REPO_ROOT
 DEFAULT_BASE_DIR = REPO_ROOT / "var" / "topology"
 DEFAULT_PORT_BASE = 3307
 ENV_BASE_DIR = "PINSTABLR_TOPOLOGY_DIR"
@@ -925,31 +922,13 @@ def format_status(entry: dict[str, Any]) -> str:
     return line.rstrip()
 
 
-def print_exports(env: dict[str, Any]) -> None:
-    """Print ``export`` lines for the environment contract."""
-    for key, value in env.items():
-        if key != "servers":
-            print(f"export {key}={shlex.quote(str(value))}")
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description="Start and stop the local Pinstablr MariaDB replication topology."
+    parser = processes.command_parser(
+        description="Start and stop the local Pinstablr MariaDB replication topology.",
+        base_dir_help=f"topology directory (default: ${ENV_BASE_DIR} or {DEFAULT_BASE_DIR})",
     )
-    parser.add_argument("command", choices=("up", "down", "status", "env"))
-    parser.add_argument(
-        "--base-dir",
-        help=f"topology directory (default: ${ENV_BASE_DIR} or {DEFAULT_BASE_DIR})",
-    )
-    parser.add_argument("--purge", action="store_true", help="down: also delete the base dir")
-    parser.add_argument("--json", action="store_true", help="env: print JSON instead of exports")
-    args = parser.parse_args(argv)
-    if args.purge and args.command != "down":
-        parser.error("--purge only applies to down")
-    if args.json and args.command != "env":
-        parser.error("--json only applies to env")
-    return args
+    return processes.parse_command(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -966,21 +945,15 @@ def main(argv: list[str] | None = None) -> int:
             print('load the settings with: eval "$(python3 -m deploy.local.topology env)"')
             return 0
         if args.command == "down":
-            started = time.monotonic()
-            down(args.base_dir, purge=args.purge)
-            suffix = " and purged" if args.purge else ""
-            print(f"topology down{suffix} in {time.monotonic() - started:.2f}s")
-            return 0
+            return processes.timed_down(
+                "topology", lambda: down(args.base_dir, purge=args.purge), purge=args.purge
+            )
         if args.command == "status":
             entries = status(args.base_dir)
             for entry in entries:
                 print(format_status(entry))
             return 0 if all(entry["ok"] for entry in entries) else 1
-        env = environment(args.base_dir)
-        if args.json:
-            print(json.dumps(env, indent=2))
-        else:
-            print_exports(env)
+        processes.print_environment(environment(args.base_dir), as_json=args.json)
         return 0
     except TopologyError as exc:
         print(f"error: {exc}", file=sys.stderr)
