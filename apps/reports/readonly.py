@@ -57,12 +57,19 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class StatementResult:
-    columns: list[str]
+class Kept:
+    """The rows kept of a result, and what the limits cut."""
+
     rows: list[tuple[Any, ...]]  # within the limits
     truncated: bool  # the statement had more rows than were kept
     cut_by_bytes: bool  # ... and it was the byte limit that cut them
     cells_cut: int  # values cut at the cell limit
+
+
+@dataclass(frozen=True)
+class StatementResult:
+    columns: list[str]
+    kept: Kept
     duration_ms: int
 
 
@@ -85,21 +92,21 @@ def _cell(value: Any, max_chars: int) -> tuple[Any, int, bool]:
     return value, len(str(value)) if value is not None else 0, False
 
 
-def _collect(cursor: Any, limits: Limits) -> tuple[list[tuple[Any, ...]], bool, bool, int]:
-    """Rows within the limits; whether more were left; whether bytes cut them; cells cut."""
+def _collect(cursor: Any, limits: Limits) -> Kept:
+    """The rows within the limits, fetched a batch at a time."""
     rows: list[tuple[Any, ...]] = []
     size = cut = 0
     while batch := cursor.fetchmany(FETCH_BATCH):
         for raw in batch:
             if len(rows) == limits.rows:
-                return rows, True, False, cut
+                return Kept(rows, truncated=True, cut_by_bytes=False, cells_cut=cut)
             cells = [_cell(value, limits.cell_chars) for value in raw]
             size += sum(length for _, length, _ in cells)
             if size > limits.bytes:
-                return rows, True, True, cut
+                return Kept(rows, truncated=True, cut_by_bytes=True, cells_cut=cut)
             cut += sum(was_cut for _, _, was_cut in cells)
             rows.append(tuple(kept for kept, _, _ in cells))
-    return rows, False, False, cut
+    return Kept(rows, truncated=False, cut_by_bytes=False, cells_cut=cut)
 
 
 def run_read_only(
@@ -115,25 +122,17 @@ def run_read_only(
     connection.ensure_connection()
     started = time.monotonic()
     if connection.vendor == "mysql":
-        columns, collected = _run_mysql(connection, sql, limits=limits)
+        columns, kept = _run_mysql(connection, sql, limits=limits)
     elif connection.vendor == "sqlite":
-        columns, collected = _run_sqlite(connection, sql, limits=limits, schema=classification)
+        columns, kept = _run_sqlite(connection, sql, limits=limits, schema=classification)
     else:  # pragma: no cover - the topology has MariaDB and SQLite only
         raise NotImplementedError(f"no read-only console for {connection.vendor}")
-    rows, truncated, by_bytes, cut = collected
-    return StatementResult(
-        columns=columns,
-        rows=rows,
-        truncated=truncated,
-        cut_by_bytes=by_bytes,
-        cells_cut=cut,
-        duration_ms=round((time.monotonic() - started) * 1000),
-    )
+    return StatementResult(columns, kept, round((time.monotonic() - started) * 1000))
 
 
 def _run_mysql(
     connection: BaseDatabaseWrapper, sql: str, *, limits: Limits
-) -> tuple[list[str], tuple[list[tuple[Any, ...]], bool, bool, int]]:
+) -> tuple[list[str], Kept]:
     import MySQLdb
     from MySQLdb.cursors import SSCursor
 
@@ -152,7 +151,7 @@ def _run_mysql(
             # No parameters: the driver leaves the text alone, so a % in it is just a %.
             cursor.execute(prefix + sql)
             columns = [column[0] for column in cursor.description or ()]
-            collected = _collect(cursor, limits)
+            kept = _collect(cursor, limits)
         finally:
             with contextlib.suppress(MySQLdb.Error):
                 cursor.close()  # reads what is left of the result, within the time limit
@@ -171,7 +170,7 @@ def _run_mysql(
         with contextlib.suppress(MySQLdb.Error):
             setup.execute("ROLLBACK")
         setup.close()
-    return columns, collected
+    return columns, kept
 
 
 def _sqlite_authorizer(schema: str, views: frozenset[str]) -> Callable[..., int]:
@@ -232,7 +231,7 @@ def _sqlite_console_views(raw: sqlite3.Connection, schema: str) -> Iterator[froz
 
 def _run_sqlite(
     connection: BaseDatabaseWrapper, sql: str, *, limits: Limits, schema: str
-) -> tuple[list[str], tuple[list[tuple[Any, ...]], bool, bool, int]]:
+) -> tuple[list[str], Kept]:
     raw: sqlite3.Connection = connection.connection
     deadline = time.monotonic() + limits.timeout_seconds
     with _sqlite_console_views(raw, schema) as views:
@@ -244,16 +243,12 @@ def _run_sqlite(
             try:
                 cursor.execute(sql)
                 columns = [column[0] for column in cursor.description or ()]
-                collected = _collect(cursor, limits)
+                kept = _collect(cursor, limits)
             finally:
                 cursor.close()
-        except sqlite3.OperationalError as error:
+        except sqlite3.DatabaseError as error:  # OperationalError included
             if str(error) == "interrupted":
                 raise StatementTimeout(f"interrupted after {limits.timeout_seconds:g} s") from error
-            if any(word in str(error) for word in SQLITE_REFUSALS):
-                raise StatementRefusedByDatabase(str(error)) from error
-            raise
-        except sqlite3.DatabaseError as error:
             if any(word in str(error) for word in SQLITE_REFUSALS):
                 raise StatementRefusedByDatabase(str(error)) from error
             raise
@@ -261,7 +256,7 @@ def _run_sqlite(
             raw.set_progress_handler(None, 0)
             raw.set_authorizer(None)
             raw.execute("PRAGMA query_only = OFF")
-    return columns, collected
+    return columns, kept
 
 
 @contextlib.contextmanager

@@ -54,8 +54,13 @@ class ConsoleSchemaPlan:
     readers: tuple[Account, ...]
 
     @property
+    def definer_user(self) -> str:
+        """The account the views run as (host ``localhost``; it never signs in)."""
+        return self.console + VIEW_SUFFIX
+
+    @property
     def definer(self) -> str:
-        return f"{quote_string(self.console + VIEW_SUFFIX)}@'localhost'"
+        return f"{quote_string(self.definer_user)}@'localhost'"
 
 
 def quote_name(name: str) -> str:
@@ -209,7 +214,7 @@ def server_state(cursor: Any, plan: ConsoleSchemaPlan) -> dict[str, Any]:
         cursor,
         "SELECT Table_name, Column_name FROM mysql.columns_priv "
         "WHERE User = %s AND Host = 'localhost' AND Db = %s",
-        [plan.console + VIEW_SUFFIX, plan.base],
+        [plan.definer_user, plan.base],
     )
     views = [
         name
