@@ -194,6 +194,22 @@ def plant_secrets() -> dict[str, Any]:
     }
 
 
+# Equality probes: a right guess must get the answer a wrong one gets.
+ORACLES = frozenset({"using_oracle", "natural_oracle", "using_oracle_base", "salt_oracle"})
+
+
+def wrong_guesses(planted: dict[str, Any]) -> dict[str, Any]:
+    """``planted`` with every guessed value replaced by one that matches nothing."""
+    return {**planted, "email": "nobody@wrong.example", "hash": "x", "salt": "x"}
+
+
+def results(body: str) -> str:
+    """The results section of a console page, without its timing."""
+    section = re.search(r'<section class="results".*?</section>', body, flags=re.DOTALL)
+    assert section, body[-2000:]
+    return re.sub(r"in [\d,]+ ms", "", section.group(0))
+
+
 def leaked(text: str, planted: dict[str, Any]) -> list[str]:
     """The planted values found in ``text`` (a response, a result), the query's own text aside."""
     # The console shows the SQL that was typed, which holds the guesses of the oracle probes.

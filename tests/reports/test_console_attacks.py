@@ -6,8 +6,6 @@ The same corpus runs against the real MariaDB replicas in test_console_attacks_m
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.apps import apps
 from django.urls import reverse
@@ -17,21 +15,15 @@ from tests.factories import PhotoFactory
 from tests.reports.console_corpus import (
     EXPERIMENTS_CORPUS,
     MAIN_CORPUS,
+    ORACLES,
     leaked,
     plant_secrets,
     render,
+    results,
+    wrong_guesses,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
-
-ORACLES = {"using_oracle", "natural_oracle", "using_oracle_base", "salt_oracle"}
-
-
-def results(body: str) -> str:
-    """The results section of a console page, without its timing."""
-    section = re.search(r'<section class="results".*?</section>', body, flags=re.DOTALL)
-    assert section, "no results section"
-    return re.sub(r"in [\d,]+ ms", "", section.group(0))
 
 
 def row_counts() -> dict[str, int]:
@@ -74,7 +66,7 @@ def test_no_attack_reads_a_withheld_value_or_writes(client, team_member, planted
         assert response.status_code < 500, (name, response.status_code)
         assert not leaked(body, planted), (name, leaked(body, planted))
         if name in ORACLES:  # the answer to a right guess must be the answer to a wrong one
-            wrong = {**planted, "email": "nobody@wrong.example", "hash": "x", "salt": "x"}
+            wrong = wrong_guesses(planted)
             response = client.post(
                 reverse("reports:console"),
                 {"target": target, "sql": render(sql, base=base, planted=wrong), "action": "run"},
